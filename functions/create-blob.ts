@@ -1,0 +1,49 @@
+// POST /blobs: record a new blob and hand back where to upload its image.
+import { monotonicFactory } from 'ulid';
+import { unsafeCallbackReason } from '../shared/blob/callback-url.ts';
+import { runCommand } from '../shared/blob/commands.ts';
+import { decideCreate } from '../shared/blob/decisions.ts';
+import { toBlobResource } from '../shared/blob/representation.ts';
+import { config } from '../shared/config.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import type { components } from '../shared/generated/openapi.ts';
+import { createBlob as requestSchema } from '../shared/generated/validators.js';
+import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
+import { HttpProblem } from '../shared/http/problem.ts';
+import { json } from '../shared/http/responses.ts';
+import { absoluteUrl } from '../shared/http/urls.ts';
+import { logger } from '../shared/logger.ts';
+import { presignUpload, uploadKey } from '../shared/storage/uploads.ts';
+
+const newBlobId = monotonicFactory();
+
+async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequest']>) {
+  const callbackUrl = event.body?.callback_url;
+  const unsafe = callbackUrl === undefined ? null : unsafeCallbackReason(callbackUrl);
+  if (unsafe) {
+    throw new HttpProblem(400, `callback_url ${unsafe}.`, {
+      errors: [{ pointer: '#/callback_url', detail: `callback_url ${unsafe}` }],
+    });
+  }
+
+  const now = new Date();
+  const blobId = newBlobId(now.getTime());
+  logger.appendKeys({ blob_id: blobId });
+  const { uploadBucket, uploadUrlTtlSeconds } = config();
+  const upload = {
+    bucket: uploadBucket,
+    key: uploadKey(blobId),
+    expires_at: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
+  };
+  const { state } = await runCommand(eventStore(), blobId, () =>
+    decideCreate(blobId, now, { upload, ...(callbackUrl && { callback_url: callbackUrl }) }),
+  );
+  if (!state) throw new Error(`blob ${blobId} was not created`);
+
+  const self = absoluteUrl(event, `/blobs/${blobId}`);
+  const uploadUrl = await presignUpload(upload, now);
+  logger.info('blob created');
+  return json(201, toBlobResource(state, { self, uploadUrl }), { location: self });
+}
+
+export const handler = httpHandler(createBlob, { requestSchema });

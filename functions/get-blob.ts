@@ -1,0 +1,25 @@
+// GET /blobs/{blob_id}: the blob's state, folded from its event log.
+import { foldBlob } from '../shared/blob/state.ts';
+import { toBlobResource } from '../shared/blob/representation.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import { getBlob as requestSchema } from '../shared/generated/validators.js';
+import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
+import { HttpProblem } from '../shared/http/problem.ts';
+import { json } from '../shared/http/responses.ts';
+import { absoluteUrl } from '../shared/http/urls.ts';
+import { logger } from '../shared/logger.ts';
+import { presignUpload } from '../shared/storage/uploads.ts';
+
+async function getBlob(event: HttpEvent<never, { blob_id: string }>) {
+  const blobId = event.pathParameters.blob_id;
+  logger.appendKeys({ blob_id: blobId });
+  const state = foldBlob(await eventStore().read(blobId));
+  if (!state) throw new HttpProblem(404, `There is no blob ${blobId}.`);
+
+  const uploadUrl =
+    state.invocation_status === 'ACTION_REQUIRED' ? await presignUpload(state.upload, new Date()) : undefined;
+  const self = absoluteUrl(event, `/blobs/${blobId}`);
+  return json(200, toBlobResource(state, { self, uploadUrl }), { 'cache-control': 'no-store' });
+}
+
+export const handler = httpHandler(getBlob, { requestSchema });

@@ -1,0 +1,33 @@
+// BlobUploaded -> DetectLabels -> BlobLabeled or BlobFailed. Delivery is at least once:
+// a duplicate finds the blob already past its upload and does nothing.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { runCommand } from '../shared/blob/commands.ts';
+import { decideLabelingResult } from '../shared/blob/decisions.ts';
+import type { BlobUploaded } from '../shared/blob/events.ts';
+import { foldBlob } from '../shared/blob/state.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import { detectLabels } from '../shared/labeling/detect-labels.ts';
+import { labelingOptions } from '../shared/labeling/options.ts';
+import { logger } from '../shared/logger.ts';
+
+async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>): Promise<void> {
+  const uploaded = event.detail;
+  logger.appendKeys({ blob_id: uploaded.blob_id });
+  const before = foldBlob(await eventStore().read(uploaded.blob_id));
+  if (before?.invocation_status !== 'IN_PROGRESS' || before.version !== uploaded.version) {
+    logger.info('already labeled; duplicate delivery ignored', { invocation_status: before?.invocation_status });
+    return;
+  }
+
+  const outcome = await detectLabels(uploaded.data, labelingOptions());
+  const { event: recorded } = await runCommand(eventStore(), uploaded.blob_id, (state) =>
+    state ? decideLabelingResult(state, uploaded.version, new Date(), outcome) : null,
+  );
+  if (!recorded) logger.info('another delivery recorded the result first');
+  else if (recorded.type === 'BlobFailed') logger.warn('labeling failed', { failure: recorded.data });
+  else logger.info('labeled', { labels: recorded.data.labels.length });
+}
+
+export const handler = middy(labelBlob).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,35 @@
+// S3 "Object Created" (EventBridge) -> BlobUploaded. Only the first upload of a blob counts.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
+import { runCommand } from '../shared/blob/commands.ts';
+import { decideUpload } from '../shared/blob/decisions.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import { logger } from '../shared/logger.ts';
+import { blobIdOfKey } from '../shared/storage/uploads.ts';
+
+async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<void> {
+  const { bucket, object } = event.detail;
+  const blobId = blobIdOfKey(object.key);
+  if (!blobId) {
+    logger.warn('ignoring an object that is not an upload', { key: object.key });
+    return;
+  }
+  logger.appendKeys({ blob_id: blobId });
+  const now = new Date(event.time);
+  const { state, event: uploaded } = await runCommand(eventStore(), blobId, (current) =>
+    current
+      ? decideUpload(current, now, {
+          bucket: bucket.name,
+          key: object.key,
+          size_bytes: object.size,
+          ...(object.etag && { etag: object.etag }),
+        })
+      : null,
+  );
+  if (!state) logger.warn('upload for an unknown blob', { key: object.key });
+  else if (!uploaded) logger.info('upload ignored', { invocation_status: state.invocation_status });
+  else logger.info('upload recorded', { size_bytes: object.size });
+}
+
+export const handler = middy(recordUpload).use(injectLambdaContext(logger, { resetKeys: true }));

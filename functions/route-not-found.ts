@@ -1,0 +1,26 @@
+// Every request no operation matched: 405 (with Allow) for a known path, 404 otherwise.
+import { routes } from '../shared/generated/routes.ts';
+import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
+import { HttpProblem } from '../shared/http/problem.ts';
+
+function pathPattern(template: string): RegExp {
+  const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+');
+  return new RegExp(`^${escaped}/?$`);
+}
+
+const knownPaths = [...new Set(routes.map((route) => route.path))].map((path) => ({
+  pattern: pathPattern(path),
+  allow: routes.filter((route) => route.path === path).map((route) => route.method),
+}));
+
+async function routeNotFound(event: HttpEvent): Promise<never> {
+  const { method, path } = event.requestContext.http;
+  const known = knownPaths.find((candidate) => candidate.pattern.test(path));
+  if (known) {
+    const allow = known.allow.join(', ');
+    throw new HttpProblem(405, `${method} is not supported on ${path}; use ${allow}.`, { headers: { allow } });
+  }
+  throw new HttpProblem(404, `There is nothing at ${path}.`);
+}
+
+export const handler = httpHandler(routeNotFound);

@@ -1,0 +1,67 @@
+// What each command decides, given the blob's state: a new event, or null for "nothing to
+// do". Pure functions; a duplicate or late delivery folds to a state that decides null,
+// which is what makes the consumers idempotent.
+import type {
+  BlobCreated,
+  BlobCreatedData,
+  BlobFailed,
+  BlobFailedData,
+  BlobLabeled,
+  BlobLabeledData,
+  BlobUploaded,
+  BlobUploadedData,
+} from './events.ts';
+import type { BlobState } from './state.ts';
+
+export function decideCreate(blobId: string, now: Date, data: BlobCreatedData): BlobCreated {
+  return {
+    blob_id: blobId,
+    version: 1,
+    type: 'BlobCreated',
+    schema_version: 1,
+    occurred_at: now.toISOString(),
+    data,
+  };
+}
+
+/** Only the first upload counts: a second PUT must not relabel or rewind the status. */
+export function decideUpload(
+  state: BlobState,
+  now: Date,
+  data: BlobUploadedData,
+): BlobUploaded | null {
+  if (state.invocation_status !== 'ACTION_REQUIRED') return null;
+  return next(state, now, 'BlobUploaded', data);
+}
+
+/**
+ * A labeling result belongs to one upload: it is recorded only while that upload is the
+ * last thing that happened to the blob.
+ */
+export function decideLabelingResult(
+  state: BlobState,
+  uploadVersion: number,
+  now: Date,
+  result: { labeled: BlobLabeledData } | { failed: BlobFailedData },
+): BlobLabeled | BlobFailed | null {
+  if (state.invocation_status !== 'IN_PROGRESS' || state.version !== uploadVersion) return null;
+  return 'labeled' in result
+    ? next(state, now, 'BlobLabeled', result.labeled)
+    : next(state, now, 'BlobFailed', result.failed);
+}
+
+function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed', Data>(
+  state: BlobState,
+  now: Date,
+  type: Type,
+  data: Data,
+) {
+  return {
+    blob_id: state.blob_id,
+    version: state.version + 1,
+    type,
+    schema_version: 1 as const,
+    occurred_at: now.toISOString(),
+    data,
+  };
+}

@@ -1,0 +1,86 @@
+// The blob's events: typed, versioned records. They are the source of truth (the event
+// log) and, unchanged, the `detail` of what is published on the bus; events/ holds their
+// JSON Schemas for consumers.
+
+export type FailureCode =
+  | 'INVALID_IMAGE_FORMAT'
+  | 'IMAGE_TOO_LARGE'
+  | 'IMAGE_TOO_SMALL'
+  | 'LABELING_FAILED';
+
+export interface BoundingBox {
+  /** Ratios of the image's width and height, 0..1, as Rekognition gives them. */
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export interface LabelInstance {
+  bounding_box: BoundingBox;
+  confidence: number;
+}
+
+export interface Label {
+  name: string;
+  /** 0..100 */
+  confidence: number;
+  parents: string[];
+  instances: LabelInstance[];
+}
+
+export interface BlobCreatedData {
+  upload: { bucket: string; key: string; expires_at: string };
+  callback_url?: string;
+}
+
+export interface BlobUploadedData {
+  bucket: string;
+  key: string;
+  size_bytes: number;
+  etag?: string;
+}
+
+export interface BlobLabeledData {
+  labels: Label[];
+  /** What produced the labels, e.g. `rekognition:3.0` or the local detector's name. */
+  model: string;
+}
+
+export interface BlobFailedData {
+  code: FailureCode;
+  message: string;
+}
+
+interface EventOf<Type extends string, Data> {
+  blob_id: string;
+  /** Position in the blob's log: 1, 2, 3... Unique per blob; the conditional write keys on it. */
+  version: number;
+  type: Type;
+  /** Bumped when a type's data changes shape; readers upcast older versions. */
+  schema_version: 1;
+  occurred_at: string;
+  data: Data;
+}
+
+export type BlobCreated = EventOf<'BlobCreated', BlobCreatedData>;
+export type BlobUploaded = EventOf<'BlobUploaded', BlobUploadedData>;
+export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData>;
+export type BlobFailed = EventOf<'BlobFailed', BlobFailedData>;
+
+export type BlobEvent = BlobCreated | BlobUploaded | BlobLabeled | BlobFailed;
+export type BlobEventType = BlobEvent['type'];
+
+export const blobEventTypes: readonly BlobEventType[] = [
+  'BlobCreated',
+  'BlobUploaded',
+  'BlobLabeled',
+  'BlobFailed',
+];
+
+export function isBlobEventType(value: unknown): value is BlobEventType {
+  return typeof value === 'string' && (blobEventTypes as readonly string[]).includes(value);
+}
+
+/** The `source` of every blob event published on the bus. */
+export const BLOB_EVENT_SOURCE = 'image-labeling.blobs';

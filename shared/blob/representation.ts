@@ -1,0 +1,23 @@
+// The blob as the API shows it (openapi.yaml's Blob), from the folded state.
+import type { components } from '../generated/openapi.ts';
+import type { BlobState } from './state.ts';
+
+export type BlobResource = components['schemas']['Blob'];
+
+export function toBlobResource(
+  state: BlobState,
+  links: { self: string; uploadUrl?: string | undefined },
+): BlobResource {
+  return {
+    blob_id: state.blob_id,
+    invocation_status: state.invocation_status,
+    requested_on: state.requested_on,
+    ...(state.started_on && { started_on: state.started_on }),
+    ...(state.completed_on && { completed_on: state.completed_on }),
+    ...(links.uploadUrl && { upload_url: links.uploadUrl, upload_expires_on: state.upload.expires_at }),
+    ...(state.callback_url && { callback_url: state.callback_url }),
+    ...(state.labels && { labels: state.labels.map((label) => label.name) }),
+    ...(state.failure && { failure: state.failure }),
+    _links: { status: links.self },
+  };
+}

@@ -1,0 +1,59 @@
+// The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
+// every handler, in the projector and in tests.
+import type { BlobEvent, BlobFailedData, Label } from './events.ts';
+
+export type InvocationStatus = 'ACTION_REQUIRED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+
+export interface BlobState {
+  blob_id: string;
+  /** The version of the last event folded in; the next append expects version + 1. */
+  version: number;
+  invocation_status: InvocationStatus;
+  requested_on: string;
+  upload: { bucket: string; key: string; expires_at: string };
+  callback_url?: string;
+  started_on?: string;
+  completed_on?: string;
+  labels?: Label[];
+  model?: string;
+  failure?: BlobFailedData;
+}
+
+export function evolve(state: BlobState | undefined, event: BlobEvent): BlobState | undefined {
+  if (event.type === 'BlobCreated') {
+    return {
+      blob_id: event.blob_id,
+      version: event.version,
+      invocation_status: 'ACTION_REQUIRED',
+      requested_on: event.occurred_at,
+      upload: event.data.upload,
+      ...(event.data.callback_url === undefined ? {} : { callback_url: event.data.callback_url }),
+    };
+  }
+  // A log that does not start with BlobCreated has no blob to speak of.
+  if (!state) return undefined;
+  const next = { ...state, version: event.version };
+  switch (event.type) {
+    case 'BlobUploaded':
+      return { ...next, invocation_status: 'IN_PROGRESS', started_on: event.occurred_at };
+    case 'BlobLabeled':
+      return {
+        ...next,
+        invocation_status: 'COMPLETED',
+        completed_on: event.occurred_at,
+        labels: event.data.labels,
+        model: event.data.model,
+      };
+    case 'BlobFailed':
+      return {
+        ...next,
+        invocation_status: 'FAILED',
+        completed_on: event.occurred_at,
+        failure: event.data,
+      };
+  }
+}
+
+export function foldBlob(events: readonly BlobEvent[]): BlobState | undefined {
+  return events.reduce<BlobState | undefined>(evolve, undefined);
+}

@@ -1,0 +1,23 @@
+// The narrow interface every part of the product uses to reach the event log. Adapters
+// (DynamoDB, and an in-memory one for tests of the fold) live beside it.
+import type { BlobEvent } from '../blob/events.ts';
+
+export interface EventStore {
+  /** All of a blob's events, oldest first; [] for an unknown blob. */
+  read(blobId: string): Promise<BlobEvent[]>;
+  /**
+   * Appends one event at its `version`. Exactly one writer wins a version: the others get
+   * a VersionConflictError and must re-read.
+   */
+  append(event: BlobEvent): Promise<void>;
+}
+
+export class VersionConflictError extends Error {
+  override readonly name = 'VersionConflictError';
+  constructor(
+    readonly blobId: string,
+    readonly version: number,
+  ) {
+    super(`blob ${blobId} already has an event at version ${version}`);
+  }
+}

@@ -1,0 +1,83 @@
+// The middlewares every HTTP handler shares, each one concern, in the order a request meets them.
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { ErrorObject } from 'ajv';
+import { logger } from '../logger.ts';
+import { HttpProblem, type ProblemFieldError } from './problem.ts';
+import { problem, type HttpResponse } from './responses.ts';
+
+type HttpRequest = Request<APIGatewayProxyEventV2, HttpResponse, Error, Context>;
+
+const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+
+/**
+ * Parses a JSON body. Written here rather than taken from @middy/http-json-body-parser
+ * because that one answers 415 for malformed JSON and refuses an empty body, and this
+ * API's bodies are optional and its errors must say what was wrong.
+ */
+export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewayProxyEventV2> {
+  return {
+    before: (request) => {
+      const { body, isBase64Encoded, headers } = request.event;
+      if (body === undefined || body === '') return;
+      const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
+      if (raw.length > options.maxBytes) {
+        throw new HttpProblem(413, `The request body is ${raw.length} bytes; the limit is ${options.maxBytes}.`);
+      }
+      const contentType = headers['content-type'] ?? '';
+      if (!jsonMediaType.test(contentType)) {
+        throw new HttpProblem(415, `The request body must be application/json, not "${contentType || 'unspecified'}".`);
+      }
+      try {
+        (request.event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
+      } catch (error) {
+        throw new HttpProblem(400, `The request body is not valid JSON: ${(error as Error).message}`);
+      }
+    },
+  };
+}
+
+/** Turns what Middy's validator found (Ajv errors on the Lambda event) into field errors. */
+export function fieldErrors(errors: readonly ErrorObject[]): ProblemFieldError[] {
+  return errors.map((error) => {
+    const [, field, ...rest] = error.instancePath.split('/');
+    const extra = error.keyword === 'additionalProperties' ? [String(error.params.additionalProperty)] : [];
+    const path = [...rest, ...extra];
+    const message =
+      error.keyword === 'additionalProperties' ? 'is not a known field' : (error.message ?? 'is invalid');
+    if (field === 'body') {
+      return { pointer: `#/${path.join('/')}`, detail: `${path.length ? path.join('.') : 'the body'} ${message}` };
+    }
+    const parameter = path.join('.') || String(error.params.missingProperty ?? field);
+    return { parameter, detail: `${parameter} ${message}` };
+  });
+}
+
+function isValidationFailure(error: unknown): error is Error & { cause: { data: ErrorObject[] } } {
+  const cause = (error as { cause?: { package?: string; data?: unknown } } | undefined)?.cause;
+  return cause?.package === '@middy/validator' && Array.isArray(cause.data);
+}
+
+/** Every error leaves as application/problem+json; unexpected ones are logged and hidden. */
+export function problemErrors(): MiddlewareObj<APIGatewayProxyEventV2, HttpResponse> {
+  return {
+    onError: (request: HttpRequest) => {
+      const { error } = request;
+      const instance = request.event.rawPath;
+      if (error instanceof HttpProblem) {
+        request.response = problem(error.toDocument(instance), error.options.headers);
+        return;
+      }
+      if (isValidationFailure(error)) {
+        const errors = fieldErrors(error.cause.data);
+        const detail = `The request is invalid: ${errors.map((e) => e.detail).join('; ')}.`;
+        request.response = problem(new HttpProblem(400, detail, { errors }).toDocument(instance));
+        return;
+      }
+      logger.error('unhandled error', { error });
+      request.response = problem(
+        new HttpProblem(500, 'Something failed on our side; the request may be retried.').toDocument(instance),
+      );
+    },
+  };
+}
