@@ -1,0 +1,263 @@
+/**
+ * A small pool of detector worker threads.
+ *
+ * - Each worker loads CenterNet once and stays warm; one job per worker at a time.
+ * - Image validation and letterboxing run in sharp (libuv thread pool), so the main thread only
+ *   shuffles buffers and the API server sharing the process stays responsive.
+ * - Admission is bounded: at most `workers + maxQueue` requests are in flight; beyond that
+ *   `detect` fails fast with a ThrottlingException instead of growing an unbounded backlog.
+ */
+import { Worker } from 'node:worker_threads';
+import { prepareImage, MODEL_INPUT_SIZE } from './image.ts';
+import { RekognitionError } from './errors.ts';
+import { silentLogger, type Logger } from './logger.ts';
+import type { ModelInput } from './model.ts';
+import type { Detection, PostprocessOptions } from './postprocess.ts';
+import type { DetectRequest, WorkerConfig, WorkerReply } from './worker-protocol.ts';
+
+export interface DetectorPoolOptions {
+  /** Worker threads, each with its own model copy (~100 MB). Default 2. */
+  workers?: number;
+  /** Requests allowed to wait for a busy worker before new ones are throttled. Default 32. */
+  maxQueue?: number;
+  logger?: Logger;
+  /** Folder with centernet.json/.bin; defaults to the copy inside @vladmandic/human. */
+  modelDir?: string;
+  postprocess?: Partial<PostprocessOptions>;
+}
+
+export interface DetectorPoolStats {
+  workers: number;
+  readyWorkers: number;
+  busyWorkers: number;
+  /** Prepared images waiting for a free worker. */
+  queued: number;
+  /** Admitted requests not yet finished (being decoded, queued or running). */
+  inFlight: number;
+  maxQueue: number;
+  /** Model runs that finished, successfully or not. */
+  inferences: number;
+  throttled: number;
+  /** Mean time inside a worker per image (model + post-processing), ms. */
+  meanInferenceMs: number | null;
+}
+
+export const DEFAULT_WORKERS = 2;
+export const DEFAULT_MAX_QUEUE = 32;
+
+const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+
+interface Job {
+  id: number;
+  input: ModelInput;
+  resolve(detections: Detection[]): void;
+  reject(error: Error): void;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  job: Job | undefined;
+  started: Deferred;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Nobody may be awaiting yet; the rejection is still delivered through ready().
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+function intAtLeast(value: number | undefined, fallback: number, name: string, min: number): number {
+  const result = value ?? fallback;
+  if (!Number.isInteger(result) || result < min) throw new RangeError(`${name} must be an integer >= ${min}`);
+  return result;
+}
+
+/** A private, detachable copy: sharp's output may be a view into memory that cannot be transferred. */
+function detachableCopy(input: ModelInput): ModelInput {
+  return { ...input, pixels: new Uint8Array(input.pixels) };
+}
+
+function internalError(message: string): RekognitionError {
+  return new RekognitionError('InternalServerError', message);
+}
+
+export class DetectorPool {
+  readonly size: number;
+  readonly maxQueue: number;
+  private readonly logger: Logger;
+  private readonly config: WorkerConfig;
+  private readonly slots = new Set<Slot>();
+  private readonly queue: Job[] = [];
+  private readonly startup: Promise<void>;
+  private nextJobId = 1;
+  private inFlight = 0;
+  private inferences = 0;
+  private inferenceMsTotal = 0;
+  private throttled = 0;
+  private closing = false;
+
+  constructor(options: DetectorPoolOptions = {}) {
+    this.size = intAtLeast(options.workers, DEFAULT_WORKERS, 'workers', 1);
+    this.maxQueue = intAtLeast(options.maxQueue, DEFAULT_MAX_QUEUE, 'maxQueue', 0);
+    this.logger = options.logger ?? silentLogger;
+    this.config = { modelDir: options.modelDir, postprocess: options.postprocess, inputSize: MODEL_INPUT_SIZE };
+    const initial = Array.from({ length: this.size }, () => this.spawn());
+    this.startup = Promise.all(initial.map((slot) => slot.started.promise)).then(() => undefined);
+    this.startup.catch(() => {});
+  }
+
+  /** Resolves once every initial worker has loaded and warmed up its model. */
+  ready(): Promise<void> {
+    return this.startup;
+  }
+
+  /** Detect objects in a JPEG/PNG. Rejects with RekognitionError (throttling, bad image, ...). */
+  async detect(imageBytes: Uint8Array): Promise<Detection[]> {
+    this.admit();
+    try {
+      const prepared = await prepareImage(imageBytes, MODEL_INPUT_SIZE);
+      return await this.run(detachableCopy(prepared));
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  stats(): DetectorPoolStats {
+    const slots = [...this.slots];
+    return {
+      workers: slots.length,
+      readyWorkers: slots.filter((s) => s.ready).length,
+      busyWorkers: slots.filter((s) => s.job).length,
+      queued: this.queue.length,
+      inFlight: this.inFlight,
+      maxQueue: this.maxQueue,
+      inferences: this.inferences,
+      throttled: this.throttled,
+      meanInferenceMs: this.inferences > 0 ? this.inferenceMsTotal / this.inferences : null,
+    };
+  }
+
+  /** Fails queued and running jobs, then terminates every worker. Idempotent. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const error = internalError('The local detector is shutting down');
+    this.queue.splice(0).forEach((job) => job.reject(error));
+    const slots = [...this.slots];
+    slots.forEach((slot) => slot.job?.reject(error));
+    await Promise.all(slots.map((slot) => slot.worker.terminate()));
+    this.slots.clear();
+  }
+
+  private admit(): void {
+    if (this.closing) throw internalError('The local detector is shut down');
+    if (this.inFlight >= this.size + this.maxQueue) {
+      this.throttled += 1;
+      throw new RekognitionError('ThrottlingException', 'Rate exceeded: the local detector queue is full');
+    }
+    this.inFlight += 1;
+  }
+
+  private run(input: ModelInput): Promise<Detection[]> {
+    if (this.slots.size === 0) return Promise.reject(internalError('No detector worker is running'));
+    return new Promise<Detection[]>((resolve, reject) => {
+      this.queue.push({ id: this.nextJobId++, input, resolve, reject });
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    for (const slot of this.slots) {
+      if (!slot.ready || slot.job) continue;
+      const job = this.queue.shift();
+      if (!job) return;
+      slot.job = job;
+      const request: DetectRequest = { type: 'detect', id: job.id, input: job.input };
+      slot.worker.postMessage(request, [job.input.pixels.buffer as ArrayBuffer]);
+    }
+  }
+
+  private spawn(): Slot {
+    // execArgv: [] — a parent started by tsx or vitest passes loader flags a worker must not
+    // inherit; worker-entry.mjs installs tsx for the worker itself.
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: this.config,
+      execArgv: [],
+      stdout: true,
+      stderr: true,
+      name: 'rekognition-detector',
+    });
+    const slot: Slot = { worker, ready: false, job: undefined, started: deferred() };
+    this.slots.add(slot);
+    worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
+    worker.on('error', (error) => this.logger.error('detector worker error', { error: error.message }));
+    worker.on('exit', (code) => this.onExit(slot, code));
+    // Whatever tfjs prints goes to the injected logger, never to our stdout.
+    worker.stdout.on('data', (chunk: Buffer) => this.logger.debug('detector worker stdout', { text: String(chunk) }));
+    worker.stderr.on('data', (chunk: Buffer) => this.logger.warn('detector worker stderr', { text: String(chunk) }));
+    return slot;
+  }
+
+  private onReply(slot: Slot, reply: WorkerReply): void {
+    switch (reply.type) {
+      case 'ready':
+        slot.ready = true;
+        slot.started.resolve();
+        this.logger.info('detector worker ready', { loadMs: reply.loadMs, warmupMs: reply.warmupMs });
+        this.dispatch();
+        return;
+      case 'fatal':
+        slot.started.reject(internalError(`Detector worker failed to start: ${reply.message}`));
+        void slot.worker.terminate();
+        return;
+      case 'result':
+      case 'failed':
+        this.finishJob(slot, reply);
+        return;
+    }
+  }
+
+  private finishJob(slot: Slot, reply: Extract<WorkerReply, { type: 'result' | 'failed' }>): void {
+    const job = slot.job;
+    slot.job = undefined;
+    if (job?.id === reply.id) {
+      this.inferences += 1;
+      if (reply.type === 'result') {
+        this.inferenceMsTotal += reply.inferenceMs;
+        job.resolve(reply.detections);
+      } else {
+        job.reject(internalError(`Detection failed: ${reply.message}`));
+      }
+    }
+    this.dispatch();
+  }
+
+  private onExit(slot: Slot, code: number): void {
+    this.slots.delete(slot);
+    if (this.closing) return;
+    const error = internalError(`Detector worker exited unexpectedly (code ${code})`);
+    slot.started.reject(error);
+    slot.job?.reject(error);
+    this.logger.error('detector worker exited', { code, wasReady: slot.ready });
+    // Replace a worker that had been healthy; one that never started would just fail again.
+    if (slot.ready) this.spawn();
+    if (this.slots.size === 0) this.queue.splice(0).forEach((job) => job.reject(error));
+    else this.dispatch();
+  }
+}
+
+export function createDetectorPool(options: DetectorPoolOptions = {}): DetectorPool {
+  return new DetectorPool(options);
+}

@@ -1,0 +1,40 @@
+/**
+ * Detector worker: loads CenterNet once, warms it up, then answers `detect` messages one at a
+ * time (the pool never sends a second job before the first is answered). Started through
+ * worker-entry.mjs, which installs the TypeScript loader for this thread.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadCenterNet, warmUp, type CenterNetModel } from './model.ts';
+import type { DetectRequest, WorkerConfig, WorkerReply } from './worker-protocol.ts';
+
+function reply(message: WorkerReply): void {
+  parentPort?.postMessage(message);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function handle(model: CenterNetModel, request: DetectRequest): Promise<void> {
+  const started = performance.now();
+  try {
+    const detections = await model.infer(request.input);
+    reply({ type: 'result', id: request.id, detections, inferenceMs: performance.now() - started });
+  } catch (error) {
+    reply({ type: 'failed', id: request.id, message: errorMessage(error) });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!parentPort) throw new Error('worker.ts must run inside a worker thread');
+  const config = workerData as WorkerConfig;
+  const started = performance.now();
+  const model = await loadCenterNet(config);
+  const loaded = performance.now();
+  await warmUp(model, config.inputSize);
+  parentPort.on('message', (request: DetectRequest) => void handle(model, request));
+  reply({ type: 'ready', loadMs: loaded - started, warmupMs: performance.now() - loaded });
+}
+
+// No listener is attached on failure, so the thread winds down and the pool sees it exit.
+main().catch((error: unknown) => reply({ type: 'fatal', message: errorMessage(error) }));
