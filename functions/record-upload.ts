@@ -16,7 +16,8 @@ async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<vo
     return;
   }
   logger.appendKeys({ blob_id: blobId });
-  const now = new Date(event.time);
+  // EventBridge times have whole seconds; the processing time keeps started_on after requested_on.
+  const now = new Date();
   const { state, event: uploaded } = await runCommand(eventStore(), blobId, (current) =>
     current
       ? decideUpload(current, now, {

@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import http, { type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { entityTooLarge, spoolBody, type BodyPlan, type SpooledBody } from './body.ts';
+import { findDeclaredChecksum, parseChecksumName, type DeclaredChecksum } from './checksums.ts';
+import { S3Error, renderErrorXml, toS3Error } from './errors.ts';
+import { formatTargetWithout, parseRequestTarget, type RequestTarget } from './request-target.ts';
+import { QUERY_AUTH_PARAMS, authenticate, type Authenticated, type SignedRequest, type VerifierConfig } from './sigv4.ts';
+import { startUpstream, type Upstream, type UpstreamCreation, type UpstreamResponse } from './upstream.ts';
+
+// Local S3 stand-in: a front server on the public port that authenticates
+// every request the way S3 does (SigV4 header or presigned query), verifies
+// bodies, and proxies to s3rver — which serves the S3 REST API but checks no
+// signatures. Object creations are reported through onObjectCreated BEFORE the
+// client gets its 200, so a caller that enqueues durably there never loses an
+// acknowledged upload.
+
+export interface ObjectCreated {
+  bucket: string;
+  key: string;
+  size: number;
+  /** Hex MD5 as S3 event notifications carry it, without quotes. */
+  etag: string;
+  contentType?: string;
+  sourceIp?: string;
+  requestId: string;
+  time: string;
+}
+
+export interface StartS3Options {
+  host?: string;
+  port?: number;
+  directory: string;
+  buckets: string[];
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  region: string;
+  /** Largest body accepted in one request; defaults to S3's 5 GiB single-PUT limit. */
+  maxObjectBytes?: number;
+  onObjectCreated?: (record: ObjectCreated) => Promise<void>;
+}
+
+export interface RunningS3 {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_OBJECT_BYTES = 5 * 1024 ** 3;
+const CLOSE_GRACE_MS = 5_000;
+
+// Headers that describe the client's connection, framing or authentication;
+// the forwarded request gets its own.
+const NOT_FORWARDED = new Set([
+  'authorization',
+  'connection',
+  'content-length',
+  'expect',
+  'host',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-amz-decoded-content-length',
+  'x-amz-security-token',
+  'x-amz-trailer',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-local-s3-correlation',
+]);
+const NOT_RELAYED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-amz-request-id']);
+
+interface Context {
+  readonly options: StartS3Options;
+  readonly maxObjectBytes: number;
+  readonly upstream: Upstream;
+  readonly spoolDirectory: string;
+}
+
+export async function startS3(options: StartS3Options): Promise<RunningS3> {
+  await mkdir(options.directory, { recursive: true });
+  const spoolDirectory = await mkdtemp(join(tmpdir(), 'local-s3-spool-'));
+  const upstream = await startUpstream({ directory: options.directory, buckets: options.buckets, region: options.region });
+  const context: Context = {
+    options,
+    maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
+    upstream,
+    spoolDirectory,
+  };
+  const server = http.createServer((req, res) => serve(req, res, context, false));
+  server.requestTimeout = 0; // large uploads may legitimately take longer than Node's default 5 minutes
+  // Authenticate before inviting the body, as S3 does for Expect: 100-continue.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, context, true));
+  const releaseBackends = async (): Promise<void> => {
+    await upstream.close();
+    await rm(spoolDirectory, { recursive: true, force: true });
+  };
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await listen(server, host, options.port ?? 0);
+  } catch (error) {
+    await releaseBackends();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://${urlHost(host)}:${port}`,
+    port,
+    close: async () => {
+      await closeGracefully(server);
+      await releaseBackends();
+    },
+  };
+}
+
+function listen(server: http.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+// In-flight requests may be waiting on onObjectCreated; let them finish.
+async function closeGracefully(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const timer = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+  await closed;
+  clearTimeout(timer);
+}
+
+function serve(req: IncomingMessage, res: ServerResponse, context: Context, expectsContinue: boolean): void {
+  handle(req, res, context, expectsContinue).catch(() => res.destroy());
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, context: Context, expectsContinue: boolean): Promise<void> {
+  const requestId = randomBytes(8).toString('hex').toUpperCase();
+  const spoolPath = join(context.spoolDirectory, requestId);
+  let continued = !expectsContinue;
+  try {
+    const target = parseRequestTarget(req.url ?? '/');
+    const method = req.method ?? 'GET';
+    // CORS preflights are unauthenticated in S3; s3rver answers from the bucket's CORS config.
+    const auth = method === 'OPTIONS' ? undefined : await authenticate(signedRequest(req, target), verifierConfig(context));
+    const plan = auth && planBody(req, target, auth, context.maxObjectBytes);
+    if (!continued) {
+      res.writeContinue();
+      continued = true;
+    }
+    const body = plan ? await spoolBody(req, plan, spoolPath) : undefined;
+    const upstream = await context.upstream.forward({
+      method,
+      target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
+      headers: forwardedHeaders(req, body),
+      bodyPath: body?.path,
+    });
+    await reportCreation(upstream, req, requestId, context);
+    await relay(upstream, res, requestId);
+  } catch (error) {
+    sendError(req, res, toS3Error(error), requestId, continued);
+  } finally {
+    await rm(spoolPath, { force: true }).catch(() => undefined);
+  }
+}
+
+function signedRequest(req: IncomingMessage, target: RequestTarget): SignedRequest {
+  return { method: req.method ?? 'GET', target, headers: req.headersDistinct };
+}
+
+function verifierConfig(context: Context): VerifierConfig {
+  return { credentials: context.options.credentials, region: context.options.region, now: new Date() };
+}
+
+function planBody(req: IncomingMessage, target: RequestTarget, auth: Authenticated, maxBytes: number): BodyPlan | undefined {
+  const awsChunked = auth.payload.kind === 'aws-chunked';
+  const transferEncoding = req.headers['transfer-encoding'];
+  if (transferEncoding !== undefined && !awsChunked) {
+    // Real S3 refuses plain chunked uploads; failing here keeps local behaviour honest.
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'Transfer-Encoding',
+    });
+  }
+  const method = req.method ?? 'GET';
+  const contentLength = parseLength(req.headers['content-length']);
+  const hasBody = method === 'PUT' || method === 'POST' || (contentLength ?? 0) > 0 || transferEncoding !== undefined;
+  if (!hasBody) return undefined;
+  const declaredLength = awsChunked ? parseLength(req.headers['x-amz-decoded-content-length']) : contentLength;
+  if (declaredLength === undefined && (awsChunked || method === 'PUT')) {
+    throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
+  }
+  if (declaredLength !== undefined && declaredLength > maxBytes) throw entityTooLarge(declaredLength, maxBytes);
+  return {
+    chunked: awsChunked ? { verification: chunkVerification(auth) } : undefined,
+    payloadSha256: auth.payload.kind === 'sha256' ? auth.payload.hex : undefined,
+    checksum: declaredChecksum(req, target),
+    contentMd5: headerString(req, 'content-md5'),
+    maxBytes,
+    declaredLength,
+  };
+}
+
+function headerString(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function parseLength(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (!/^\d+$/.test(value)) throw new S3Error('InvalidArgument', `Invalid length header value "${value}".`);
+  return Number(value);
+}
+
+function chunkVerification(auth: Authenticated): NonNullable<BodyPlan['chunked']>['verification'] {
+  if (auth.payload.kind !== 'aws-chunked' || !auth.payload.signedChunks) return undefined;
+  return { signer: auth.signer, seedSignature: auth.signature, scope: auth.scope, signedTrailer: auth.payload.signedTrailer };
+}
+
+// A checksum may come as a header, hoisted into a presigned URL's query, or be
+// announced in x-amz-trailer and arrive after an aws-chunked body.
+function declaredChecksum(req: IncomingMessage, target: RequestTarget): DeclaredChecksum | undefined {
+  const headerEntries = Object.entries(req.headers).flatMap(([name, value]) =>
+    typeof value === 'string' ? [[name, value] as const] : [],
+  );
+  const queryEntries = target.params.map((param) => [param.name, param.value] as const);
+  const declared = findDeclaredChecksum([...headerEntries, ...queryEntries]);
+  if (declared) return declared;
+  const trailer = headerString(req, 'x-amz-trailer');
+  const algorithm = trailer === undefined ? undefined : parseChecksumName(trailer);
+  return algorithm === undefined ? undefined : { algorithm };
+}
+
+function forwardedHeaders(req: IncomingMessage, body: SpooledBody | undefined): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
+  }
+  const encoding = withoutAwsChunked(req.headers['content-encoding']);
+  if (encoding === undefined) delete headers['content-encoding'];
+  else headers['content-encoding'] = encoding;
+  if (body) headers['content-length'] = String(body.size);
+  Object.assign(headers, forwardedFor(req));
+  const copySource = headerString(req, 'x-amz-copy-source');
+  if (copySource !== undefined) headers['x-amz-copy-source'] = copySourceForS3rver(copySource);
+  return headers;
+}
+
+function forwardedFor(req: IncomingMessage): OutgoingHttpHeaders {
+  const ip = clientIp(req);
+  return {
+    'x-forwarded-proto': 'http',
+    ...(req.headers.host === undefined ? {} : { 'x-forwarded-host': req.headers.host }),
+    ...(ip === undefined ? {} : { 'x-forwarded-for': ip }),
+  };
+}
+
+// s3rver decodes x-amz-copy-source with decodeURI, which leaves reserved
+// escapes such as %2B ('+') encoded and so misses keys containing them;
+// re-encode the key so that decodeURI yields it exactly.
+function copySourceForS3rver(copySource: string): string {
+  const withoutVersion = copySource.split('?')[0] ?? '';
+  try {
+    return encodeURI(decodeURIComponent(withoutVersion));
+  } catch {
+    throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source' });
+  }
+}
+
+/** S3 strips the aws-chunked transfer coding and stores any remaining content codings. */
+function withoutAwsChunked(contentEncoding: string | undefined): string | undefined {
+  if (contentEncoding === undefined) return undefined;
+  const remaining = contentEncoding
+    .split(',')
+    .map((coding) => coding.trim())
+    .filter((coding) => coding !== '' && coding.toLowerCase() !== 'aws-chunked');
+  return remaining.length === 0 ? undefined : remaining.join(', ');
+}
+
+async function reportCreation(upstream: UpstreamResponse, req: IncomingMessage, requestId: string, context: Context): Promise<void> {
+  const { creation, response } = upstream;
+  const onObjectCreated = context.options.onObjectCreated;
+  if (!creation || response.statusCode !== 200 || !onObjectCreated) return;
+  try {
+    await onObjectCreated(await objectCreatedRecord(creation, req, requestId, context.upstream));
+  } catch (error) {
+    response.resume();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new S3Error('InternalError', `We encountered an internal error. Please try again. (object-created hook failed: ${message})`);
+  }
+}
+
+async function objectCreatedRecord(
+  creation: UpstreamCreation,
+  req: IncomingMessage,
+  requestId: string,
+  upstream: Upstream,
+): Promise<ObjectCreated> {
+  // A plain PUT's event and headers say everything; copies and completed
+  // multipart uploads take content type (and a copy's ETag) from the stored object.
+  const isPut = creation.kind === 'Put';
+  const metadata = isPut ? {} : await upstream.objectMetadata(creation.bucket, creation.key).catch(() => ({}));
+  return {
+    bucket: creation.bucket,
+    key: creation.key,
+    size: creation.size,
+    etag: creation.etag ?? metadata.etag ?? '',
+    contentType: isPut ? (req.headers['content-type'] ?? 'binary/octet-stream') : metadata.contentType,
+    sourceIp: clientIp(req),
+    requestId,
+    time: creation.time,
+  };
+}
+
+function clientIp(req: IncomingMessage): string | undefined {
+  return req.socket.remoteAddress?.replace(/^::ffff:/, '');
+}
+
+async function relay(upstream: UpstreamResponse, res: ServerResponse, requestId: string): Promise<void> {
+  const { response } = upstream;
+  const headers: OutgoingHttpHeaders = { 'x-amz-request-id': requestId };
+  for (const [name, value] of Object.entries(response.headers)) {
+    if (value !== undefined && !NOT_RELAYED.has(name)) headers[name] = value;
+  }
+  res.writeHead(response.statusCode ?? 502, headers);
+  await pipeline(response, res);
+}
+
+function sendError(req: IncomingMessage, res: ServerResponse, error: S3Error, requestId: string, continued: boolean): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = renderErrorXml(error, requestId);
+  const headers: OutgoingHttpHeaders = {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+    'x-amz-request-id': requestId,
+  };
+  // A client told to wait for 100-continue never sends its body; do not leave
+  // the connection in an ambiguous state for the next request.
+  if (!continued) headers.connection = 'close';
+  res.writeHead(error.status, headers);
+  res.end(body);
+  // Discard (not buffer) whatever of the body is still coming, so the error reaches the client.
+  if (!req.complete) req.resume();
+}
