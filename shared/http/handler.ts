@@ -20,10 +20,10 @@ export function httpHandler<Body, Path>(
   businessLogic: (event: HttpEvent<Body, Path>, context: Context) => Promise<HttpResponse>,
   options: { requestSchema?: ValidateFunction } = {},
 ) {
-  return middy<APIGatewayProxyEventV2, HttpResponse>()
+  const handler = middy<APIGatewayProxyEventV2, HttpResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemErrors())
-    .use(jsonBody({ maxBytes: ONE_MEGABYTE }))
-    .use(options.requestSchema ? validator({ eventSchema: options.requestSchema }) : {})
-    .handler(businessLogic as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>);
+    .use(jsonBody({ maxBytes: ONE_MEGABYTE }));
+  if (options.requestSchema) handler.use(validator({ eventSchema: options.requestSchema }));
+  return handler.handler(businessLogic as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>);
 }

@@ -1,0 +1,203 @@
+// What makes the local stack keep AWS's delivery promises: every record a stream, bus or
+// S3 notification has accepted sits in LevelDB until its consumer has succeeded, so a
+// `kill -9` loses nothing a client was told had happened. Delivery is at least once.
+import { ClassicLevel } from 'classic-level';
+
+export interface QueueEntry<T> {
+  key: string;
+  id: string;
+  payload: T;
+  attempts: number;
+  notBefore: number;
+}
+
+export interface ConsumerOptions<T> {
+  /** Entries handed to one handler call; > 1 only makes sense for ordered queues. */
+  batchSize?: number;
+  /** Handler calls at once. 1 keeps the queue's order (a stream shard); more does not. */
+  concurrency?: number;
+  /** Attempts before an entry goes to the dead-letter queue; Infinity retries forever. */
+  maxAttempts?: number;
+  backoffMs?: (attempt: number) => number;
+  onDeadLetter?: (entry: QueueEntry<T>, error: unknown) => void;
+}
+
+interface Consumer<T> {
+  queue: string;
+  handler: (entries: QueueEntry<T>[]) => Promise<void>;
+  options: Required<ConsumerOptions<T>>;
+  inFlight: Set<string>;
+  timer?: NodeJS.Timeout | undefined;
+}
+
+const defaultBackoff = (attempt: number) => Math.min(30_000, 100 * 2 ** (attempt - 1));
+
+export class DurableQueues {
+  private readonly pending = new Map<string, Map<string, QueueEntry<unknown>>>();
+  private readonly consumers = new Map<string, Consumer<unknown>>();
+  private readonly idleWaiters = new Set<() => void>();
+  private lastSequence = 0;
+  private closed = false;
+
+  private constructor(private readonly db: ClassicLevel<string, string>) {}
+
+  static async open(directory: string): Promise<DurableQueues> {
+    const db = new ClassicLevel<string, string>(directory);
+    await db.open();
+    const queues = new DurableQueues(db);
+    for await (const [key, value] of db.iterator({ gt: 'q!', lt: 'q!\xff' })) {
+      const entry = JSON.parse(value) as QueueEntry<unknown>;
+      queues.queueOf(key.split('!')[1]!).set(key, { ...entry, notBefore: 0 });
+    }
+    return queues;
+  }
+
+  /** Stores the entries durably; resolves only once they would survive a crash. */
+  async enqueue<T>(queue: string, items: { id: string; payload: T }[]): Promise<void> {
+    if (items.length === 0) return;
+    const entries = items.map((item) => ({
+      key: `q!${queue}!${this.nextSequence()}`,
+      id: item.id,
+      payload: item.payload,
+      attempts: 0,
+      notBefore: 0,
+    }));
+    await this.db.batch(entries.map((entry) => ({ type: 'put' as const, key: entry.key, value: JSON.stringify(entry) })));
+    const pending = this.queueOf(queue);
+    for (const entry of entries) pending.set(entry.key, entry);
+    this.pump(queue);
+  }
+
+  /** Ids waiting in a queue (not yet consumed successfully). */
+  pendingIds(queue: string): Set<string> {
+    return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));
+  }
+
+  consume<T>(queue: string, handler: (entries: QueueEntry<T>[]) => Promise<void>, options: ConsumerOptions<T> = {}): void {
+    this.consumers.set(queue, {
+      queue,
+      handler: handler as (entries: QueueEntry<unknown>[]) => Promise<void>,
+      options: {
+        batchSize: options.batchSize ?? 1,
+        concurrency: options.concurrency ?? 1,
+        maxAttempts: options.maxAttempts ?? Infinity,
+        backoffMs: options.backoffMs ?? defaultBackoff,
+        onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
+      },
+      inFlight: new Set(),
+    });
+    this.pump(queue);
+  }
+
+  /** A small durable key-value space beside the queues (e.g. what a pipe has published). */
+  async mark(key: string): Promise<void> {
+    await this.db.put(`kv!${key}`, '1');
+  }
+
+  async isMarked(key: string): Promise<boolean> {
+    return (await this.db.get(`kv!${key}`)) !== undefined;
+  }
+
+  /** Resolves when every queue with a consumer is empty and nothing is in flight. */
+  idle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const consumer of this.consumers.values()) clearTimeout(consumer.timer);
+    await this.db.close();
+  }
+
+  private nextSequence(): string {
+    this.lastSequence = Math.max(this.lastSequence + 1, Date.now() * 1000);
+    return String(this.lastSequence).padStart(20, '0');
+  }
+
+  private queueOf(queue: string): Map<string, QueueEntry<unknown>> {
+    let pending = this.pending.get(queue);
+    if (!pending) this.pending.set(queue, (pending = new Map()));
+    return pending;
+  }
+
+  private isIdle(): boolean {
+    return [...this.consumers.values()].every(
+      (consumer) => consumer.inFlight.size === 0 && this.queueOf(consumer.queue).size === 0,
+    );
+  }
+
+  private pump(queue: string): void {
+    const consumer = this.consumers.get(queue);
+    if (!consumer || this.closed) return;
+    const pending = this.queueOf(queue);
+    const { batchSize, concurrency } = consumer.options;
+    const ordered = concurrency === 1;
+    const now = Date.now();
+    let nextWake = Infinity;
+    while (consumer.inFlight.size < concurrency) {
+      const batch: QueueEntry<unknown>[] = [];
+      for (const entry of pending.values()) {
+        if (consumer.inFlight.has(entry.key)) {
+          if (ordered) break;
+          continue;
+        }
+        if (entry.notBefore > now) {
+          nextWake = Math.min(nextWake, entry.notBefore);
+          if (ordered) break; // a stream does not skip past a record that is backing off
+          continue;
+        }
+        batch.push(entry);
+        if (batch.length >= batchSize) break;
+      }
+      if (batch.length === 0) break;
+      for (const entry of batch) consumer.inFlight.add(entry.key);
+      void this.run(consumer, batch);
+    }
+    clearTimeout(consumer.timer);
+    consumer.timer = Number.isFinite(nextWake)
+      ? setTimeout(() => this.pump(queue), Math.max(1, nextWake - now))
+      : undefined;
+    if (this.isIdle()) this.notifyIdle();
+  }
+
+  private async run(consumer: Consumer<unknown>, batch: QueueEntry<unknown>[]): Promise<void> {
+    const pending = this.queueOf(consumer.queue);
+    try {
+      await consumer.handler(batch);
+      if (this.closed) return;
+      await this.db.batch(batch.map((entry) => ({ type: 'del' as const, key: entry.key })));
+      for (const entry of batch) pending.delete(entry.key);
+    } catch (error) {
+      if (this.closed) return;
+      await this.retryOrDeadLetter(consumer, batch, error);
+    } finally {
+      for (const entry of batch) consumer.inFlight.delete(entry.key);
+      this.pump(consumer.queue);
+    }
+  }
+
+  private async retryOrDeadLetter(consumer: Consumer<unknown>, batch: QueueEntry<unknown>[], error: unknown) {
+    const pending = this.queueOf(consumer.queue);
+    for (const entry of batch) {
+      const attempts = entry.attempts + 1;
+      if (attempts >= consumer.options.maxAttempts) {
+        await this.db.batch([
+          { type: 'del', key: entry.key },
+          { type: 'put', key: `dlq!${entry.key}`, value: JSON.stringify({ ...entry, attempts, error: String(error) }) },
+        ]);
+        pending.delete(entry.key);
+        consumer.options.onDeadLetter(entry, error);
+        continue;
+      }
+      const retried = { ...entry, attempts, notBefore: Date.now() + consumer.options.backoffMs(attempts) };
+      await this.db.put(entry.key, JSON.stringify(retried));
+      pending.set(entry.key, retried);
+    }
+  }
+
+  private notifyIdle(): void {
+    for (const resolve of this.idleWaiters) resolve();
+    this.idleWaiters.clear();
+  }
+}

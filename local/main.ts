@@ -1,0 +1,41 @@
+// `npm start`: the whole service on this machine. Configuration is by environment variable
+// (see README, "Configuration").
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { stackLogger } from './log.ts';
+import { startStack } from './stack.ts';
+
+function port(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number`);
+  return value;
+}
+
+const parameterOverrides: Record<string, string> = {};
+if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds = process.env.UPLOAD_URL_TTL_SECONDS;
+if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MAX;
+// The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
+// Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.
+parameterOverrides.LabelsMinConfidence = process.env.LABELS_MIN_CONFIDENCE ?? '35';
+
+try {
+  const stack = await startStack({
+    projectRoot: fileURLToPath(new URL('../', import.meta.url)),
+    dataDirectory: process.env.DATA_DIR ?? '.local-data',
+    host: process.env.HOST ?? '127.0.0.1',
+    port: port('PORT', 3000),
+    s3Port: port('S3_PORT', 4569),
+    detectorWorkers: Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism())),
+    parameterOverrides,
+  });
+  const stop = async (signal: string) => {
+    stackLogger.info('stopping', { signal });
+    await stack.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+} catch (error) {
+  stackLogger.error('could not start', { error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}

@@ -1,0 +1,185 @@
+// The one-machine stack: reads template.yaml, starts a stand-in for each AWS service that
+// speaks its wire protocol, points the SDK at them through the standard
+// AWS_ENDPOINT_URL_* variables, and runs the product's own handlers unchanged.
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DurableQueues } from './durable-queue.ts';
+import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from './dynamodb.ts';
+import { LocalApiGateway } from './api-gateway.ts';
+import { LocalEventBridge } from './eventbridge/bus.ts';
+import { LocalPipe } from './eventbridge/pipe.ts';
+import { LambdaRuntime, mergedEnvironment } from './lambda-runtime.ts';
+import { stackLogger } from './log.ts';
+import { startRekognitionServer } from './rekognition/server.ts';
+import { startS3, type ObjectCreated } from './s3/server.ts';
+import { loadTemplate, type LocalTemplate } from './template.ts';
+
+export interface StackOptions {
+  projectRoot: string;
+  dataDirectory: string;
+  host: string;
+  /** The API's port; 0 picks a free one. */
+  port: number;
+  /** The upload URLs' port; it is baked into presigned URLs, so it should stay put across restarts. */
+  s3Port: number;
+  detectorWorkers: number;
+  parameterOverrides?: Record<string, string>;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string };
+  template: LocalTemplate;
+  runtime: LambdaRuntime;
+  /** Resolves when every queued delivery has been handled (for tests and benchmarks). */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const STACK_NAME = 'image-labeling';
+const ACCOUNT_ID = '000000000000';
+// The stand-ins check signatures against these, so the SDK must sign with them.
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret-key' };
+
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const started = Date.now();
+  const logger = stackLogger;
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const template = loadTemplate(join(options.projectRoot, 'template.yaml'), {
+    stackName: STACK_NAME,
+    region,
+    accountId: ACCOUNT_ID,
+    ...(options.parameterOverrides && { parameterOverrides: options.parameterOverrides }),
+  });
+  for (const dir of ['dynamodb', 's3', 'queues']) mkdirSync(join(options.dataDirectory, dir), { recursive: true });
+
+  Object.assign(process.env, {
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // Lambda's multi-concurrency mode: Powertools then keeps log keys per invocation.
+    AWS_LAMBDA_MAX_CONCURRENCY: '64',
+    ...mergedEnvironment(template.functions),
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+
+  const queues = await DurableQueues.open(join(options.dataDirectory, 'queues'));
+  const closers: (() => Promise<void>)[] = [() => queues.close()];
+  const pipesByTable = new Map<string, LocalPipe[]>();
+
+  const dynamodb: LocalDynamoDb = await startDynamoDb({
+    directory: join(options.dataDirectory, 'dynamodb'),
+    host: options.host,
+    tables: template.tables,
+    onInsert: async (insert: StreamInsert) => {
+      await Promise.all((pipesByTable.get(insert.table.name) ?? []).map((pipe) => pipe.capture(insert)));
+    },
+  });
+  closers.push(() => dynamodb.close());
+
+  // S3 starts before the bus exists (the functions need S3's endpoint first); uploads wait for it.
+  const late: { bus?: LocalEventBridge } = {};
+  const s3 = await startS3({
+    host: options.host,
+    port: options.s3Port,
+    directory: join(options.dataDirectory, 's3'),
+    buckets: template.buckets.map((bucket) => bucket.name),
+    credentials: LOCAL_CREDENTIALS,
+    region,
+    onObjectCreated: async (object: ObjectCreated) => {
+      const bucket = template.buckets.find((candidate) => candidate.name === object.bucket);
+      if (!bucket?.eventBridgeEnabled) return;
+      if (!late.bus) throw new Error('the event bus is not running yet');
+      await publishObjectCreated(late.bus, object);
+    },
+  });
+  closers.push(() => s3.close());
+
+  const s3Client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region, credentials: LOCAL_CREDENTIALS });
+  const rekognition = await startRekognitionServer({
+    host: options.host,
+    port: 0,
+    workers: options.detectorWorkers,
+    readS3Object: async (bucket, key) => {
+      const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return object.Body!.transformToByteArray();
+    },
+  });
+  closers.push(() => rekognition.close());
+
+  const runtime = new LambdaRuntime(options.projectRoot);
+  const eventBridgeUrlPlaceholder = 'http://127.0.0.1:1';
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_ENDPOINT_URL_REKOGNITION: rekognition.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeUrlPlaceholder,
+  });
+  await runtime.load(template.functions);
+
+  const bus = new LocalEventBridge({
+    buses: template.buses,
+    rules: template.functions.flatMap((fn) => fn.rules),
+    queues,
+    runtime,
+    region,
+    accountId: ACCOUNT_ID,
+    logger,
+  });
+  const eventBridgeUrl = await bus.listen(options.host);
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridgeUrl;
+  late.bus = bus;
+  closers.push(() => bus.close());
+
+  for (const definition of template.pipes) {
+    const table = template.tables.find((candidate) => candidate.name === definition.sourceTable);
+    if (!table?.streamViewType) throw new Error(`pipe ${definition.logicalId}: table ${definition.sourceTable} has no stream`);
+    const pipe = new LocalPipe(definition, { table, queues, runtime, bus, region });
+    pipesByTable.set(table.name, [...(pipesByTable.get(table.name) ?? []), pipe]);
+    const recovered = await pipe.recover(dynamodb.client);
+    if (recovered > 0) logger.info('re-queued log events a crash left unpublished', { pipe: definition.logicalId, recovered });
+    pipe.start();
+  }
+
+  const gateway = new LocalApiGateway(template.functions, runtime, logger);
+  const api = await gateway.listen(options.host, options.port);
+  closers.push(() => gateway.close());
+
+  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url };
+  logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });
+  return {
+    apiUrl: api.url,
+    endpoints,
+    template,
+    runtime,
+    idle: () => queues.idle(),
+    close: async () => {
+      s3Client.destroy();
+      for (const close of closers.reverse()) await close();
+    },
+  };
+}
+
+/** What S3 sends to EventBridge for a new object (the "Object Created" event). */
+async function publishObjectCreated(bus: LocalEventBridge, object: ObjectCreated): Promise<void> {
+  const [result] = await bus.putEvents([
+    {
+      Source: 'aws.s3',
+      DetailType: 'Object Created',
+      Resources: [`arn:aws:s3:::${object.bucket}`],
+      Time: object.time,
+      Detail: JSON.stringify({
+        version: '0',
+        bucket: { name: object.bucket },
+        object: { key: object.key, size: object.size, etag: object.etag, sequencer: Date.now().toString(16) },
+        'request-id': object.requestId,
+        requester: ACCOUNT_ID,
+        'source-ip-address': object.sourceIp ?? '127.0.0.1',
+        reason: 'PutObject',
+      }),
+    },
+  ]);
+  if (result?.ErrorCode) throw new Error(`could not publish Object Created: ${result.ErrorMessage}`);
+}

@@ -1,0 +1,315 @@
+// Reads template.yaml the way CloudFormation + the SAM transform would, as far as the local
+// stack needs: every resource it runs comes from here, so a wiring mistake fails locally.
+import { readFileSync } from 'node:fs';
+import { parse, type Tags } from 'yaml';
+
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+export interface LocalFunction {
+  logicalId: string;
+  name: string;
+  arn: string;
+  /** The TypeScript entry point (Metadata.BuildProperties.EntryPoints) and its export. */
+  entryPoint: string;
+  exportName: string;
+  timeoutSeconds: number;
+  environment: Record<string, string>;
+  httpRoutes: { method: string; path: string }[];
+  rules: LocalRule[];
+}
+
+export interface LocalRule {
+  name: string;
+  busName: string;
+  pattern: unknown;
+  targetFunction: string;
+  maximumRetryAttempts: number;
+}
+
+export interface LocalTable {
+  logicalId: string;
+  name: string;
+  keySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  attributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
+  globalSecondaryIndexes?: unknown[];
+  streamViewType?: string;
+  streamArn?: string;
+  timeToLiveAttribute?: string;
+}
+
+export interface LocalBucket {
+  logicalId: string;
+  name: string;
+  eventBridgeEnabled: boolean;
+}
+
+export interface LocalPipe {
+  logicalId: string;
+  sourceTable: string;
+  batchSize: number;
+  filters: unknown[];
+  enrichmentFunction?: string;
+  targetBus: string;
+  detailType: string;
+  source: string;
+}
+
+export interface LocalTemplate {
+  functions: LocalFunction[];
+  tables: LocalTable[];
+  buckets: LocalBucket[];
+  buses: string[];
+  pipes: LocalPipe[];
+}
+
+export interface TemplateOptions {
+  stackName: string;
+  region: string;
+  accountId: string;
+  parameterOverrides?: Record<string, string>;
+}
+
+type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+// CloudFormation's short-form intrinsics, read into their long form.
+const intrinsicTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'FindInMap', 'GetAZs', 'ImportValue', 'Base64'].flatMap(
+  (name) => {
+    const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+    const wrap = (value: unknown) => ({
+      [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
+    });
+    return (['scalar', 'seq', 'map'] as const).map((collection) => ({
+      tag: `!${name}`,
+      ...(collection === 'scalar' ? {} : { collection }),
+      resolve: (value: unknown) => wrap(value instanceof Object && 'toJSON' in value ? (value as { toJSON(): unknown }).toJSON() : value),
+    }));
+  },
+) as Tags;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function loadTemplate(path: string, options: TemplateOptions): LocalTemplate {
+  const document = parse(readFileSync(path, 'utf8'), { customTags: intrinsicTags }) as JsonObject;
+  return new TemplateReader(document, options).read();
+}
+
+class TemplateReader {
+  private readonly resources: Record<string, JsonObject>;
+  private readonly parameters: Record<string, string> = {};
+
+  constructor(
+    private readonly document: JsonObject,
+    private readonly options: TemplateOptions,
+  ) {
+    const resources = document.Resources;
+    if (!isObject(resources)) throw new TemplateError('template has no Resources');
+    this.resources = resources as Record<string, JsonObject>;
+    const declared = isObject(document.Parameters) ? document.Parameters : {};
+    for (const [name, declaration] of Object.entries(declared)) {
+      const value = options.parameterOverrides?.[name] ?? (isObject(declaration) ? declaration.Default : undefined);
+      if (value === undefined || value === null) throw new TemplateError(`parameter ${name} has no value`);
+      this.parameters[name] = String(value);
+    }
+  }
+
+  read(): LocalTemplate {
+    const byType = (type: string) =>
+      Object.entries(this.resources).filter(([, resource]) => resource.Type === type);
+    return {
+      tables: byType('AWS::DynamoDB::Table').map(([id, r]) => this.table(id, r)),
+      buckets: byType('AWS::S3::Bucket').map(([id, r]) => this.bucket(id, r)),
+      buses: ['default', ...byType('AWS::Events::EventBus').map(([id]) => this.ref(id))],
+      functions: byType('AWS::Serverless::Function').map(([id, r]) => this.function(id, r)),
+      pipes: byType('AWS::Pipes::Pipe').map(([id, r]) => this.pipe(id, r)),
+    };
+  }
+
+  // --- names and intrinsics -------------------------------------------------------------
+
+  private physicalName(logicalId: string): string {
+    const resource = this.resources[logicalId];
+    if (!resource) throw new TemplateError(`no resource ${logicalId}`);
+    const properties: JsonObject = isObject(resource.Properties) ? resource.Properties : {};
+    const explicit = properties.TableName ?? properties.BucketName ?? properties.Name ?? properties.FunctionName;
+    if (explicit !== undefined) return String(this.resolve(explicit));
+    const name = `${this.options.stackName}-${logicalId}`;
+    return resource.Type === 'AWS::S3::Bucket' ? name.toLowerCase() : name;
+  }
+
+  private ref(logicalId: string): string {
+    if (logicalId in this.parameters) return this.parameters[logicalId]!;
+    const pseudo: Record<string, string> = {
+      'AWS::StackName': this.options.stackName,
+      'AWS::Region': this.options.region,
+      'AWS::AccountId': this.options.accountId,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+    };
+    return pseudo[logicalId] ?? this.physicalName(logicalId);
+  }
+
+  private arn(logicalId: string): string {
+    const resource = this.resources[logicalId];
+    const { region, accountId } = this.options;
+    const name = this.physicalName(logicalId);
+    switch (resource?.Type) {
+      case 'AWS::Serverless::Function':
+        return `arn:aws:lambda:${region}:${accountId}:function:${name}`;
+      case 'AWS::DynamoDB::Table':
+        return `arn:aws:dynamodb:${region}:${accountId}:table/${name}`;
+      case 'AWS::Events::EventBus':
+        return `arn:aws:events:${region}:${accountId}:event-bus/${name}`;
+      case 'AWS::S3::Bucket':
+        return `arn:aws:s3:::${name}`;
+      default:
+        return `arn:aws:local:${region}:${accountId}:${logicalId}`;
+    }
+  }
+
+  private getAtt(logicalId: string, attribute: string): string {
+    if (attribute === 'Arn') return this.arn(logicalId);
+    if (attribute === 'StreamArn') return `${this.arn(logicalId)}/stream/local`;
+    throw new TemplateError(`Fn::GetAtt ${logicalId}.${attribute} is not supported by the local stack`);
+  }
+
+  private resolve(value: Json | undefined): Json {
+    if (Array.isArray(value)) return value.map((item) => this.resolve(item));
+    if (!isObject(value)) return value ?? null;
+    if ('Ref' in value) return this.ref(String(value.Ref));
+    const getAtt = value['Fn::GetAtt'];
+    if (Array.isArray(getAtt)) return this.getAtt(String(getAtt[0]), String(getAtt[1]));
+    if ('Fn::Sub' in value) {
+      const sub = value['Fn::Sub'];
+      const [text, variables]: [string, Json | undefined] = Array.isArray(sub) ? [String(sub[0]), sub[1]] : [String(sub), undefined];
+      return text.replace(/\$\{([^}]+)\}/g, (_m, name: string) => {
+        if (isObject(variables) && name in variables) return String(this.resolve(variables[name]));
+        const [id, attribute] = name.split('.');
+        return attribute ? this.getAtt(id!, attribute) : this.ref(id!);
+      });
+    }
+    if ('Fn::Join' in value && Array.isArray(value['Fn::Join'])) {
+      const [separator, items] = value['Fn::Join'];
+      return (this.resolve(items) as Json[]).join(String(separator));
+    }
+    const unsupported = Object.keys(value).find((key) => key.startsWith('Fn::'));
+    if (unsupported) throw new TemplateError(`${unsupported} is not supported by the local stack`);
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, this.resolve(child)]));
+  }
+
+  private properties(resource: JsonObject): JsonObject {
+    return isObject(resource.Properties) ? (this.resolve(resource.Properties) as JsonObject) : {};
+  }
+
+  private logicalIdOfArn(arn: string): string {
+    const id = Object.keys(this.resources).find((candidate) => {
+      const type = this.resources[candidate]?.Type;
+      if (type === 'AWS::DynamoDB::Table' && arn === this.getAtt(candidate, 'StreamArn')) return true;
+      return ['AWS::Serverless::Function', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table'].includes(String(type)) &&
+        arn === this.arn(candidate);
+    });
+    if (!id) throw new TemplateError(`no resource has the ARN ${arn}`);
+    return id;
+  }
+
+  // --- resources --------------------------------------------------------------------------
+
+  private table(logicalId: string, resource: JsonObject): LocalTable {
+    const p = this.properties(resource);
+    const stream = isObject(p.StreamSpecification) ? String(p.StreamSpecification.StreamViewType) : undefined;
+    const ttl = isObject(p.TimeToLiveSpecification) && p.TimeToLiveSpecification.Enabled ? String(p.TimeToLiveSpecification.AttributeName) : undefined;
+    return {
+      logicalId,
+      name: this.physicalName(logicalId),
+      keySchema: p.KeySchema as unknown as LocalTable['keySchema'],
+      attributeDefinitions: p.AttributeDefinitions as unknown as LocalTable['attributeDefinitions'],
+      ...(Array.isArray(p.GlobalSecondaryIndexes) && { globalSecondaryIndexes: p.GlobalSecondaryIndexes }),
+      ...(stream && { streamViewType: stream, streamArn: this.getAtt(logicalId, 'StreamArn') }),
+      ...(ttl && { timeToLiveAttribute: ttl }),
+    };
+  }
+
+  private bucket(logicalId: string, resource: JsonObject): LocalBucket {
+    const p = this.properties(resource);
+    const notifications = isObject(p.NotificationConfiguration) ? p.NotificationConfiguration : {};
+    const eventBridge = isObject(notifications.EventBridgeConfiguration) ? notifications.EventBridgeConfiguration : {};
+    return { logicalId, name: this.physicalName(logicalId), eventBridgeEnabled: eventBridge.EventBridgeEnabled === true };
+  }
+
+  private function(logicalId: string, resource: JsonObject): LocalFunction {
+    const globals = isObject(this.document.Globals) && isObject(this.document.Globals.Function)
+      ? (this.resolve(this.document.Globals.Function) as JsonObject)
+      : {};
+    const p = this.properties(resource);
+    const metadata = isObject(resource.Metadata) ? resource.Metadata : {};
+    const build = isObject(metadata.BuildProperties) ? metadata.BuildProperties : {};
+    const entryPoints = Array.isArray(build.EntryPoints) ? build.EntryPoints : [];
+    if (metadata.BuildMethod !== 'esbuild' || entryPoints.length !== 1) {
+      throw new TemplateError(`${logicalId}: the local stack runs esbuild functions with one EntryPoint`);
+    }
+    const handler = String(p.Handler ?? globals.Handler ?? '');
+    const exportName = handler.slice(handler.lastIndexOf('.') + 1);
+    const environmentOf = (source: JsonObject) =>
+      isObject(source.Environment) && isObject(source.Environment.Variables) ? source.Environment.Variables : {};
+    const environment = Object.fromEntries(
+      Object.entries({ ...environmentOf(globals), ...environmentOf(p) }).map(([k, v]) => [k, String(v)]),
+    );
+    const events = isObject(p.Events) ? Object.entries(p.Events) : [];
+    const name = this.physicalName(logicalId);
+    return {
+      logicalId,
+      name,
+      arn: this.arn(logicalId),
+      entryPoint: String(entryPoints[0]),
+      exportName,
+      timeoutSeconds: Number(p.Timeout ?? globals.Timeout ?? 3),
+      environment,
+      httpRoutes: events.flatMap(([, e]) =>
+        isObject(e) && e.Type === 'HttpApi' && isObject(e.Properties)
+          ? [{ method: String(e.Properties.Method).toUpperCase(), path: String(e.Properties.Path) }]
+          : [],
+      ),
+      rules: events.flatMap(([eventId, e]) => {
+        if (!isObject(e) || e.Type !== 'EventBridgeRule' || !isObject(e.Properties)) return [];
+        const retry = isObject(e.Properties.RetryPolicy) ? e.Properties.RetryPolicy : {};
+        return [{
+          name: `${name}-${eventId}`,
+          busName: String(e.Properties.EventBusName ?? 'default'),
+          pattern: e.Properties.Pattern,
+          targetFunction: logicalId,
+          maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
+        }];
+      }),
+    };
+  }
+
+  private pipe(logicalId: string, resource: JsonObject): LocalPipe {
+    const p = this.properties(resource);
+    const source = this.logicalIdOfArn(String(p.Source));
+    const sourceParameters = isObject(p.SourceParameters) ? p.SourceParameters : {};
+    const stream = isObject(sourceParameters.DynamoDBStreamParameters) ? sourceParameters.DynamoDBStreamParameters : {};
+    const filterCriteria = isObject(sourceParameters.FilterCriteria) ? sourceParameters.FilterCriteria : {};
+    const filters = Array.isArray(filterCriteria.Filters) ? filterCriteria.Filters : [];
+    const target = isObject(p.TargetParameters) && isObject(p.TargetParameters.EventBridgeEventBusParameters)
+      ? p.TargetParameters.EventBridgeEventBusParameters
+      : {};
+    const targetId = this.logicalIdOfArn(String(p.Target));
+    if (this.resources[targetId]?.Type !== 'AWS::Events::EventBus') {
+      throw new TemplateError(`${logicalId}: the local stack supports pipes whose target is an event bus`);
+    }
+    return {
+      logicalId,
+      sourceTable: this.physicalName(source),
+      batchSize: Number(stream.BatchSize ?? 10),
+      filters: filters.map((f) => JSON.parse(String(isObject(f) ? f.Pattern : '{}')) as unknown),
+      ...(p.Enrichment && { enrichmentFunction: this.logicalIdOfArn(String(p.Enrichment)) }),
+      targetBus: this.physicalName(targetId),
+      detailType: String(target.DetailType ?? 'Event from aws:dynamodb'),
+      source: String(target.Source ?? 'Pipe'),
+    };
+  }
+}

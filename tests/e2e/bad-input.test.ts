@@ -1,0 +1,160 @@
+// Every bad request gets the right 4xx and an application/problem+json body saying what was
+// wrong; never a 500 or a hang.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+
+let stack: StackProcess;
+beforeAll(async () => {
+  stack = await startStackProcess();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: { pointer?: string; parameter?: string; detail: string }[];
+}
+
+async function call(method: string, path: string, init: { body?: string | Buffer; contentType?: string } = {}) {
+  const response = await fetch(`${stack.apiUrl}${path}`, {
+    method,
+    ...(init.body !== undefined && { body: init.body }),
+    headers: init.contentType ? { 'content-type': init.contentType } : {},
+  });
+  const text = await response.text();
+  return { response, text, problem: () => JSON.parse(text) as Problem };
+}
+
+async function expectProblem(result: Awaited<ReturnType<typeof call>>, status: number, detail: RegExp) {
+  expect(result.response.status).toBe(status);
+  expect(result.response.headers.get('content-type')).toBe('application/problem+json');
+  const problem = result.problem();
+  expect(problem).toMatchObject({ type: 'about:blank', status });
+  expect(problem.title).toBeTruthy();
+  expect(problem.detail).toMatch(detail);
+  return problem;
+}
+
+describe('POST /blobs refuses bad bodies', () => {
+  it('malformed JSON -> 400', async () => {
+    await expectProblem(await call('POST', '/blobs', { body: '{"callback_url": ', contentType: 'application/json' }), 400, /not valid JSON/);
+  });
+
+  it('a JSON array -> 400', async () => {
+    const problem = await expectProblem(await call('POST', '/blobs', { body: '[]', contentType: 'application/json' }), 400, /must be object/);
+    expect(problem.errors?.[0]).toMatchObject({ pointer: '#/' });
+  });
+
+  it('an unknown field -> 400 naming it', async () => {
+    const problem = await expectProblem(
+      await call('POST', '/blobs', { body: '{"callback_url":"https://example.com/","colour":"red"}', contentType: 'application/json' }),
+      400,
+      /colour is not a known field/,
+    );
+    expect(problem.errors).toContainEqual({ pointer: '#/colour', detail: 'colour is not a known field' });
+  });
+
+  it.each(['not a url', '/relative/path', 'ftp://example.com/file', 'mailto:someone@example.com', 42])(
+    'callback_url %s -> 400',
+    async (callbackUrl) => {
+      const problem = await expectProblem(
+        await call('POST', '/blobs', { body: JSON.stringify({ callback_url: callbackUrl }), contentType: 'application/json' }),
+        400,
+        /callback_url/,
+      );
+      expect(problem.errors?.[0]?.pointer).toBe('#/callback_url');
+    },
+  );
+
+  it.each(['http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/', 'http://169.254.1.1:8080/x'])(
+    'callback_url at a metadata or link-local address %s -> 400',
+    async (callbackUrl) => {
+      await expectProblem(
+        await call('POST', '/blobs', { body: JSON.stringify({ callback_url: callbackUrl }), contentType: 'application/json' }),
+        400,
+        /callback_url points at/,
+      );
+    },
+  );
+
+  it('a body over 1 MB -> 413', async () => {
+    const body = JSON.stringify({ callback_url: `https://example.com/${'a'.repeat(1024 * 1024)}` });
+    await expectProblem(await call('POST', '/blobs', { body, contentType: 'application/json' }), 413, /limit is 1048576/);
+  });
+
+  it('a body that is not JSON -> 415', async () => {
+    await expectProblem(await call('POST', '/blobs', { body: 'callback_url=x', contentType: 'application/x-www-form-urlencoded' }), 415, /application\/json/);
+    await expectProblem(await call('POST', '/blobs', { body: '{}', contentType: 'text/plain' }), 415, /application\/json/);
+  });
+
+  it('an empty body or {} is fine', async () => {
+    expect((await call('POST', '/blobs')).response.status).toBe(201);
+    expect((await call('POST', '/blobs', { body: '{}', contentType: 'application/json' })).response.status).toBe(201);
+    expect((await call('POST', '/blobs', { body: '{}', contentType: 'application/json; charset=utf-8' })).response.status).toBe(201);
+  });
+});
+
+describe('GET /blobs/{blob_id}', () => {
+  it.each(['not-a-ulid', '01JD8Y7N3Q4W5E6R7T8Y9V0K1', '01JD8Y7N3Q4W5E6R7T8Y9V0K1PX', '01JD8Y7N3Q4W5E6R7T8Y9V0KIL'])(
+    'a malformed blob_id %s -> 400',
+    async (blobId) => {
+      const problem = await expectProblem(await call('GET', `/blobs/${blobId}`), 400, /blob_id/);
+      expect(problem.errors?.[0]?.parameter).toBe('blob_id');
+    },
+  );
+
+  it('an unknown blob_id -> 404', async () => {
+    await expectProblem(await call('GET', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P'), 404, /no blob 01JD8Y7N3Q4W5E6R7T8Y9V0K1P/);
+  });
+});
+
+describe('unsupported methods and paths', () => {
+  it.each([
+    ['DELETE', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P', 'GET'],
+    ['PUT', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P', 'GET'],
+    ['GET', '/blobs', 'POST'],
+    ['PATCH', '/blobs', 'POST'],
+  ])('%s %s -> 405 with Allow: %s', async (method, path, allow) => {
+    const result = await call(method, path);
+    await expectProblem(result, 405, new RegExp(`${method} is not supported`));
+    expect(result.response.headers.get('allow')).toBe(allow);
+  });
+
+  it('an unknown path -> 404', async () => {
+    await expectProblem(await call('GET', '/nothing/here'), 404, /nothing at \/nothing\/here/);
+    await expectProblem(await call('GET', '/'), 404, /nothing at \//);
+  });
+});
+
+describe('the upload URL', () => {
+  async function freshUploadUrl() {
+    const { data } = await stack.api.POST('/blobs', {});
+    return new URL(data!.upload_url!);
+  }
+
+  it('refuses a tampered signature with 403', async () => {
+    const url = await freshUploadUrl();
+    const signature = url.searchParams.get('X-Amz-Signature')!;
+    url.searchParams.set('X-Amz-Signature', signature.replace(/^./, (c) => (c === 'a' ? 'b' : 'a')));
+    const response = await fetch(url, { method: 'PUT', body: 'x' });
+    expect(response.status).toBe(403);
+    expect(await response.text()).toContain('SignatureDoesNotMatch');
+  });
+
+  it('refuses the URL of one blob used for another key with 403', async () => {
+    const url = await freshUploadUrl();
+    url.pathname = url.pathname.replace(/[0-9A-Z]{26}$/, '01JD8Y7N3Q4W5E6R7T8Y9V0K1P');
+    const response = await fetch(url, { method: 'PUT', body: 'x' });
+    expect(response.status).toBe(403);
+  });
+
+  it('refuses a longer expiry than was signed with 403', async () => {
+    const url = await freshUploadUrl();
+    url.searchParams.set('X-Amz-Expires', '604800');
+    expect((await fetch(url, { method: 'PUT', body: 'x' })).status).toBe(403);
+  });
+});

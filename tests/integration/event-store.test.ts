@@ -1,0 +1,110 @@
+// The event log against the local DynamoDB (dynalite behind the stream-capturing proxy):
+// the conditional put is what lets exactly one writer win a version.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from '../../local/dynamodb.ts';
+import { loadTemplate } from '../../local/template.ts';
+import { runCommand } from '../../shared/blob/commands.ts';
+import { decideCreate, decideUpload } from '../../shared/blob/decisions.ts';
+import type { BlobEvent } from '../../shared/blob/events.ts';
+import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
+import { VersionConflictError } from '../../shared/event-store/event-store.ts';
+
+const template = loadTemplate(new URL('../../template.yaml', import.meta.url).pathname, {
+  stackName: 'test',
+  region: 'us-east-1',
+  accountId: '000000000000',
+});
+const table = template.tables[0]!;
+let directory: string;
+let dynamodb: LocalDynamoDb;
+let store: DynamoDbEventStore;
+const inserts: StreamInsert[] = [];
+
+beforeAll(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'event-store-'));
+  dynamodb = await startDynamoDb({
+    directory,
+    host: '127.0.0.1',
+    tables: template.tables,
+    onInsert: async (insert) => void inserts.push(insert),
+  });
+  const client = DynamoDBDocumentClient.from(dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
+  store = new DynamoDbEventStore(client, table.name);
+});
+
+afterAll(async () => {
+  await dynamodb.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+let counter = 0;
+function created(): BlobEvent {
+  const blobId = `01JD8Y7N3Q4W5E6R7T8Y9V${String(++counter).padStart(4, '0')}`;
+  return decideCreate(blobId, new Date(), { upload: { bucket: 'b', key: `uploads/${blobId}`, expires_at: new Date().toISOString() } });
+}
+
+function uploadedAt(event: BlobEvent, version: number, size: number): BlobEvent {
+  return { ...event, version, type: 'BlobUploaded', data: { bucket: 'b', key: 'k', size_bytes: size } } as BlobEvent;
+}
+
+describe('DynamoDbEventStore', () => {
+  it('reads back what was appended, in version order', async () => {
+    const first = created();
+    await store.append(first);
+    await store.append(uploadedAt(first, 2, 10));
+    const events = await store.read(first.blob_id);
+    expect(events.map((e) => [e.type, e.version])).toEqual([
+      ['BlobCreated', 1],
+      ['BlobUploaded', 2],
+    ]);
+    expect(events[0]).toEqual(first);
+  });
+
+  it('lets exactly one of eight racing writers take a version', async () => {
+    const first = created();
+    await store.append(first);
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, writer) => store.append(uploadedAt(first, 2, writer))),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(7);
+    for (const loss of lost) expect(loss.reason).toBeInstanceOf(VersionConflictError);
+    expect(await store.read(first.blob_id)).toHaveLength(2);
+  });
+
+  it('re-decides on the newer state after losing a race', async () => {
+    const first = created();
+    await store.append(first);
+    // Eight uploads race through the command runner: one is recorded, the rest see it and decide nothing.
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, writer) =>
+        runCommand(store, first.blob_id, (state) =>
+          state ? decideUpload(state, new Date(), { bucket: 'b', key: 'k', size_bytes: writer }) : null,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o.event !== null)).toHaveLength(1);
+    expect(outcomes.every((o) => o.state?.invocation_status === 'IN_PROGRESS')).toBe(true);
+    expect((await store.read(first.blob_id)).map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded']);
+  });
+
+  it('streams every successful insert, and nothing for a refused one', async () => {
+    const before = inserts.length;
+    const first = created();
+    await store.append(first);
+    await expect(store.append(first)).rejects.toBeInstanceOf(VersionConflictError);
+    expect(inserts.length).toBe(before + 1);
+    expect(inserts.at(-1)?.newImage.blob_id).toEqual({ S: first.blob_id });
+    expect(inserts.at(-1)?.keys).toEqual({ blob_id: { S: first.blob_id }, version: { N: '1' } });
+  });
+
+  it('returns nothing for an unknown blob', async () => {
+    expect(await store.read('01JD8Y7N3Q4W5E6R7T8Y9V0000')).toEqual([]);
+  });
+});
