@@ -1,9 +1,9 @@
 // POST /blobs: record a new blob and hand back where to upload its image.
 import { monotonicFactory } from 'ulid';
 import { unsafeCallbackReason } from '../shared/blob/callback-url.ts';
-import { runCommand } from '../shared/blob/commands.ts';
 import { decideCreate } from '../shared/blob/decisions.ts';
 import { toBlobResource } from '../shared/blob/representation.ts';
+import { evolve } from '../shared/blob/state.ts';
 import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import type { components } from '../shared/generated/openapi.ts';
@@ -17,31 +17,42 @@ import { presignUpload, uploadKey } from '../shared/storage/uploads.ts';
 
 const newBlobId = monotonicFactory();
 
-async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequest']>) {
-  const callbackUrl = event.body?.callback_url;
+function assertSafeCallback(callbackUrl: string | undefined): void {
   const unsafe = callbackUrl === undefined ? null : unsafeCallbackReason(callbackUrl);
   if (unsafe) {
     throw new HttpProblem(400, `callback_url ${unsafe}.`, {
       errors: [{ pointer: '#/callback_url', detail: `callback_url ${unsafe}` }],
     });
   }
+}
+
+async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequest']>) {
+  const request = event.body ?? {};
+  assertSafeCallback(request.callback_url);
 
   const now = new Date();
   const blobId = newBlobId(now.getTime());
   logger.appendKeys({ blob_id: blobId });
-  const { uploadBucket, uploadUrlTtlSeconds } = config();
-  const upload = {
-    bucket: uploadBucket,
-    key: uploadKey(blobId),
-    expires_at: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
-  };
-  const { state } = await runCommand(eventStore(), blobId, () =>
-    decideCreate(blobId, now, { upload, ...(callbackUrl && { callback_url: callbackUrl }) }),
-  );
-  if (!state) throw new Error(`blob ${blobId} was not created`);
+  const { uploadBucket, uploadUrlTtlSeconds, labelingDefaults } = config();
+  const created = decideCreate(blobId, now, {
+    upload: {
+      bucket: uploadBucket,
+      key: uploadKey(blobId),
+      expires_at: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
+      ...(request.content_type && { content_type: request.content_type }),
+    },
+    labeling: {
+      max_labels: request.max_labels ?? labelingDefaults.max_labels,
+      min_confidence: request.min_confidence ?? labelingDefaults.min_confidence,
+    },
+    ...(request.callback_url && { callback_url: request.callback_url }),
+  });
+  // A fresh ULID has no log to read: the conditional put alone guards version 1.
+  await eventStore().append(created);
+  const state = evolve(undefined, created)!;
 
   const self = absoluteUrl(event, `/blobs/${blobId}`);
-  const uploadUrl = await presignUpload(upload, now);
+  const uploadUrl = await presignUpload(state.upload, now);
   logger.info('blob created');
   return json(201, toBlobResource(state, { self, uploadUrl }), { location: self });
 }

@@ -1,5 +1,6 @@
-// BlobUploaded -> DetectLabels -> BlobLabeled or BlobFailed. Delivery is at least once:
-// a duplicate finds the blob already past its upload and does nothing.
+// BlobUploaded -> inspect the bytes -> DetectLabels -> BlobLabeled or BlobFailed, then the
+// image is deleted unless retention is on. Delivery is at least once: a duplicate finds the
+// blob already past its upload and does nothing.
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
@@ -7,10 +8,12 @@ import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
 import type { BlobUploaded } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
+import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
-import { detectLabels } from '../shared/labeling/detect-labels.ts';
-import { labelingOptions } from '../shared/labeling/options.ts';
+import { detectLabels, type LabelingOutcome } from '../shared/labeling/detect-labels.ts';
+import { inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
 import { logger } from '../shared/logger.ts';
+import { deleteUpload } from '../shared/storage/uploads.ts';
 
 async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>): Promise<void> {
   const uploaded = event.detail;
@@ -21,13 +24,17 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
     return;
   }
 
-  const outcome = await detectLabels(uploaded.data, labelingOptions());
+  const inspection = await inspectImage(uploaded.data, rekognitionLimits);
+  const outcome: LabelingOutcome =
+    'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling);
   const { event: recorded } = await runCommand(eventStore(), uploaded.blob_id, (state) =>
     state ? decideLabelingResult(state, uploaded.version, new Date(), outcome) : null,
   );
   if (!recorded) logger.info('another delivery recorded the result first');
   else if (recorded.type === 'BlobFailed') logger.warn('labeling failed', { failure: recorded.data });
   else logger.info('labeled', { labels: recorded.data.labels.length });
+
+  if (!config().retainUploads) await deleteUpload(uploaded.data);
 }
 
 export const handler = middy(labelBlob).use(injectLambdaContext(logger, { resetKeys: true }));

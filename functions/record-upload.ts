@@ -6,7 +6,8 @@ import { runCommand } from '../shared/blob/commands.ts';
 import { decideUpload } from '../shared/blob/decisions.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
-import { blobIdOfKey } from '../shared/storage/uploads.ts';
+import { config } from '../shared/config.ts';
+import { blobIdOfKey, deleteUpload } from '../shared/storage/uploads.ts';
 
 async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<void> {
   const { bucket, object } = event.detail;
@@ -29,8 +30,14 @@ async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<vo
       : null,
   );
   if (!state) logger.warn('upload for an unknown blob', { key: object.key });
-  else if (!uploaded) logger.info('upload ignored', { invocation_status: state.invocation_status });
-  else logger.info('upload recorded', { size_bytes: object.size });
+  else if (uploaded) logger.info('upload recorded', { size_bytes: object.size });
+  else {
+    logger.info('upload ignored', { invocation_status: state.invocation_status });
+    // A late second upload of a finished blob would otherwise stay in the bucket for good.
+    if (state.invocation_status !== 'IN_PROGRESS' && !config().retainUploads) {
+      await deleteUpload({ bucket: bucket.name, key: object.key });
+    }
+  }
 }
 
 export const handler = middy(recordUpload).use(injectLambdaContext(logger, { resetKeys: true }));

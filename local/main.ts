@@ -14,6 +14,8 @@ function port(name: string, fallback: number): number {
 const parameterOverrides: Record<string, string> = {};
 if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds = process.env.UPLOAD_URL_TTL_SECONDS;
 if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MAX;
+if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = process.env.EXPIRY_GRACE_SECONDS;
+if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.RETAIN_UPLOADS;
 // The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.
 parameterOverrides.LabelsMinConfidence = process.env.LABELS_MIN_CONFIDENCE ?? '35';
@@ -27,6 +29,7 @@ try {
     s3Port: port('S3_PORT', 4569),
     detectorWorkers: Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism())),
     parameterOverrides,
+    ...(process.env.SCHEDULE_INTERVAL_SECONDS && { scheduleIntervalMs: Number(process.env.SCHEDULE_INTERVAL_SECONDS) * 1000 }),
   });
   const stop = async (signal: string) => {
     stackLogger.info('stopping', { signal });

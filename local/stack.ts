@@ -13,6 +13,7 @@ import { LambdaRuntime, mergedEnvironment } from './lambda-runtime.ts';
 import { stackLogger } from './log.ts';
 import { startRekognitionServer } from './rekognition/server.ts';
 import { startS3, type ObjectCreated } from './s3/server.ts';
+import { startSchedules } from './scheduler.ts';
 import { loadTemplate, type LocalTemplate } from './template.ts';
 
 export interface StackOptions {
@@ -25,6 +26,8 @@ export interface StackOptions {
   s3Port: number;
   detectorWorkers: number;
   parameterOverrides?: Record<string, string>;
+  /** Runs every schedule this often instead of its rate (rates are minutes at the least). */
+  scheduleIntervalMs?: number;
 }
 
 export interface RunningStack {
@@ -142,6 +145,14 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (recovered > 0) logger.info('re-queued log events a crash left unpublished', { pipe: definition.logicalId, recovered });
     pipe.start();
   }
+
+  const stopSchedules = startSchedules(template.functions, runtime, {
+    region,
+    accountId: ACCOUNT_ID,
+    ...(options.scheduleIntervalMs && { intervalOverrideMs: options.scheduleIntervalMs }),
+    onError: (schedule, error) => logger.error('scheduled invocation failed', { schedule, error: String(error) }),
+  });
+  closers.push(async () => stopSchedules());
 
   const gateway = new LocalApiGateway(template.functions, runtime, logger);
   const api = await gateway.listen(options.host, options.port);

@@ -18,6 +18,7 @@ export interface LocalFunction {
   environment: Record<string, string>;
   httpRoutes: { method: string; path: string }[];
   rules: LocalRule[];
+  schedules: { name: string; expression: string }[];
 }
 
 export interface LocalRule {
@@ -271,6 +272,11 @@ class TemplateReader {
       httpRoutes: events.flatMap(([, e]) =>
         isObject(e) && e.Type === 'HttpApi' && isObject(e.Properties)
           ? [{ method: String(e.Properties.Method).toUpperCase(), path: String(e.Properties.Path) }]
+          : [],
+      ),
+      schedules: events.flatMap(([eventId, e]) =>
+        isObject(e) && (e.Type === 'Schedule' || e.Type === 'ScheduleV2') && isObject(e.Properties)
+          ? [{ name: `${name}-${eventId}`, expression: String(e.Properties.Schedule ?? e.Properties.ScheduleExpression) }]
           : [],
       ),
       rules: events.flatMap(([eventId, e]) => {

@@ -21,11 +21,28 @@ function integer(name: string, fallback: number, min: number, max: number): numb
   return value;
 }
 
+function number(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigurationError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
 export interface Config {
   eventsTable: string;
+  readModelTable: string;
   uploadBucket: string;
   /** How long a presigned upload URL stays valid. */
   uploadUrlTtlSeconds: number;
+  /** A blob never uploaded expires this long after its upload URL did. */
+  expiryGraceSeconds: number;
+  /** DetectLabels settings when the client gives none. */
+  labelingDefaults: { max_labels: number; min_confidence: number };
+  /** Keep uploaded images after labeling (they are deleted by default). */
+  retainUploads: boolean;
 }
 
 let cached: Config | undefined;
@@ -33,8 +50,15 @@ let cached: Config | undefined;
 export function config(): Config {
   cached ??= {
     eventsTable: required('EVENTS_TABLE'),
+    readModelTable: required('READ_MODEL_TABLE'),
     uploadBucket: required('UPLOAD_BUCKET'),
     uploadUrlTtlSeconds: integer('UPLOAD_URL_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
+    expiryGraceSeconds: integer('EXPIRY_GRACE_SECONDS', 300, 0, 7 * 24 * 3600),
+    labelingDefaults: {
+      max_labels: integer('LABELS_MAX', 20, 1, 100),
+      min_confidence: number('LABELS_MIN_CONFIDENCE', 50, 0, 100),
+    },
+    retainUploads: process.env.RETAIN_UPLOADS === 'true',
   };
   return cached;
 }

@@ -4,6 +4,7 @@
 import type {
   BlobCreated,
   BlobCreatedData,
+  BlobExpired,
   BlobFailed,
   BlobFailedData,
   BlobLabeled,
@@ -50,7 +51,14 @@ export function decideLabelingResult(
     : next(state, now, 'BlobFailed', result.failed);
 }
 
-function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed', Data>(
+/** A blob whose upload never came expires once its URL has, plus a grace period for uploads in flight. */
+export function decideExpire(state: BlobState, now: Date, graceSeconds: number): BlobExpired | null {
+  if (state.invocation_status !== 'ACTION_REQUIRED') return null;
+  if (now.getTime() < Date.parse(state.upload.expires_at) + graceSeconds * 1000) return null;
+  return next(state, now, 'BlobExpired', { upload_expired_at: state.upload.expires_at });
+}
+
+function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed' | 'BlobExpired', Data>(
   state: BlobState,
   now: Date,
   type: Type,

@@ -29,8 +29,16 @@ export interface Label {
   instances: LabelInstance[];
 }
 
+export type ImageContentType = 'image/jpeg' | 'image/png';
+
+export interface LabelingSettings {
+  max_labels: number;
+  min_confidence: number;
+}
+
 export interface BlobCreatedData {
-  upload: { bucket: string; key: string; expires_at: string };
+  upload: { bucket: string; key: string; expires_at: string; content_type?: ImageContentType };
+  labeling: LabelingSettings;
   callback_url?: string;
 }
 
@@ -41,15 +49,29 @@ export interface BlobUploadedData {
   etag?: string;
 }
 
+export interface ImageInfo {
+  width: number;
+  height: number;
+  /** From the image's own bytes, not from what the upload claimed. */
+  content_type: ImageContentType;
+  size_bytes: number;
+}
+
 export interface BlobLabeledData {
   labels: Label[];
-  /** What produced the labels, e.g. `rekognition:3.0` or the local detector's name. */
+  /** What produced the labels, e.g. `rekognition/3.0` or the local detector's name. */
   model: string;
+  image: ImageInfo;
 }
 
 export interface BlobFailedData {
   code: FailureCode;
   message: string;
+}
+
+export interface BlobExpiredData {
+  /** When the upload URL stopped working; the blob expires a grace period later. */
+  upload_expired_at: string;
 }
 
 interface EventOf<Type extends string, Data> {
@@ -67,8 +89,9 @@ export type BlobCreated = EventOf<'BlobCreated', BlobCreatedData>;
 export type BlobUploaded = EventOf<'BlobUploaded', BlobUploadedData>;
 export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData>;
 export type BlobFailed = EventOf<'BlobFailed', BlobFailedData>;
+export type BlobExpired = EventOf<'BlobExpired', BlobExpiredData>;
 
-export type BlobEvent = BlobCreated | BlobUploaded | BlobLabeled | BlobFailed;
+export type BlobEvent = BlobCreated | BlobUploaded | BlobLabeled | BlobFailed | BlobExpired;
 export type BlobEventType = BlobEvent['type'];
 
 export const blobEventTypes: readonly BlobEventType[] = [
@@ -76,6 +99,7 @@ export const blobEventTypes: readonly BlobEventType[] = [
   'BlobUploaded',
   'BlobLabeled',
   'BlobFailed',
+  'BlobExpired',
 ];
 
 export function isBlobEventType(value: unknown): value is BlobEventType {

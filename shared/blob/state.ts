@@ -1,8 +1,8 @@
 // The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
 // every handler, in the projector and in tests.
-import type { BlobEvent, BlobFailedData, Label } from './events.ts';
+import type { BlobCreatedData, BlobEvent, BlobFailedData, ImageInfo, Label, LabelingSettings } from './events.ts';
 
-export type InvocationStatus = 'ACTION_REQUIRED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+export type InvocationStatus = 'ACTION_REQUIRED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
 
 export interface BlobState {
   blob_id: string;
@@ -10,8 +10,11 @@ export interface BlobState {
   version: number;
   invocation_status: InvocationStatus;
   requested_on: string;
-  upload: { bucket: string; key: string; expires_at: string };
+  upload: BlobCreatedData['upload'];
+  labeling: LabelingSettings;
   callback_url?: string;
+  expired_on?: string;
+  image?: ImageInfo;
   started_on?: string;
   completed_on?: string;
   labels?: Label[];
@@ -27,6 +30,7 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
       invocation_status: 'ACTION_REQUIRED',
       requested_on: event.occurred_at,
       upload: event.data.upload,
+      labeling: event.data.labeling,
       ...(event.data.callback_url === undefined ? {} : { callback_url: event.data.callback_url }),
     };
   }
@@ -43,6 +47,7 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
         completed_on: event.occurred_at,
         labels: event.data.labels,
         model: event.data.model,
+        image: event.data.image,
       };
     case 'BlobFailed':
       return {
@@ -51,6 +56,8 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
         completed_on: event.occurred_at,
         failure: event.data,
       };
+    case 'BlobExpired':
+      return { ...next, invocation_status: 'EXPIRED', expired_on: event.occurred_at };
   }
 }
 

@@ -7,31 +7,28 @@ import {
   type Label as RekognitionLabel,
 } from '@aws-sdk/client-rekognition';
 import { rekognition } from '../aws.ts';
-import type { BlobFailedData, BlobLabeledData, Label } from '../blob/events.ts';
+import type { BlobFailedData, BlobLabeledData, ImageInfo, Label, LabelingSettings } from '../blob/events.ts';
 
 export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFailedData };
 
-export interface LabelingOptions {
-  maxLabels: number;
-  minConfidence: number;
-}
-
 export async function detectLabels(
-  image: { bucket: string; key: string },
-  options: LabelingOptions,
+  object: { bucket: string; key: string },
+  image: ImageInfo,
+  settings: LabelingSettings,
 ): Promise<LabelingOutcome> {
   try {
     const response = await rekognition().send(
       new DetectLabelsCommand({
-        Image: { S3Object: { Bucket: image.bucket, Name: image.key } },
-        MaxLabels: options.maxLabels,
-        MinConfidence: options.minConfidence,
+        Image: { S3Object: { Bucket: object.bucket, Name: object.key } },
+        MaxLabels: settings.max_labels,
+        MinConfidence: settings.min_confidence,
       }),
     );
     return {
       labeled: {
         labels: (response.Labels ?? []).map(toLabel).sort((a, b) => b.confidence - a.confidence),
         model: `rekognition/${response.LabelModelVersion ?? 'unknown'}`,
+        image,
       },
     };
   } catch (error) {

@@ -116,8 +116,9 @@ describe('unsupported methods and paths', () => {
   it.each([
     ['DELETE', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P', 'GET'],
     ['PUT', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P', 'GET'],
-    ['GET', '/blobs', 'POST'],
-    ['PATCH', '/blobs', 'POST'],
+    ['DELETE', '/blobs', 'GET, POST'],
+    ['PATCH', '/blobs', 'GET, POST'],
+    ['POST', '/blobs/01JD8Y7N3Q4W5E6R7T8Y9V0K1P/events', 'GET'],
   ])('%s %s -> 405 with Allow: %s', async (method, path, allow) => {
     const result = await call(method, path);
     await expectProblem(result, 405, new RegExp(`${method} is not supported`));

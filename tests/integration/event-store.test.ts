@@ -44,7 +44,7 @@ afterAll(async () => {
 let counter = 0;
 function created(): BlobEvent {
   const blobId = `01JD8Y7N3Q4W5E6R7T8Y9V${String(++counter).padStart(4, '0')}`;
-  return decideCreate(blobId, new Date(), { upload: { bucket: 'b', key: `uploads/${blobId}`, expires_at: new Date().toISOString() } });
+  return decideCreate(blobId, new Date(), { upload: { bucket: 'b', key: `uploads/${blobId}`, expires_at: new Date().toISOString() }, labeling: { max_labels: 10, min_confidence: 50 } });
 }
 
 function uploadedAt(event: BlobEvent, version: number, size: number): BlobEvent {

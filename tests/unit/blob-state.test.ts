@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { decideCreate, decideLabelingResult, decideUpload } from '../../shared/blob/decisions.ts';
+import { decideCreate, decideExpire, decideLabelingResult, decideUpload } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
 
 const blobId = '01JD8Y7N3Q4W5E6R7T8Y9V0K1P';
 const t = (second: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, second));
 const upload = { bucket: 'uploads', key: `uploads/${blobId}`, expires_at: t(59).toISOString() };
+const labeling = { max_labels: 10, min_confidence: 40 };
+const image = { width: 451, height: 300, content_type: 'image/png' as const, size_bytes: 1234 };
 const cat = { name: 'Cat', confidence: 71.5, parents: ['Animal', 'Pet', 'Mammal'], instances: [] };
 
 function play(...steps: ((state: BlobState) => BlobEvent | null)[]): { events: BlobEvent[]; state: BlobState } {
-  const events: BlobEvent[] = [decideCreate(blobId, t(0), { upload, callback_url: 'https://example.com/hook' })];
+  const events: BlobEvent[] = [decideCreate(blobId, t(0), { upload, labeling, callback_url: 'https://example.com/hook' })];
   for (const step of steps) {
     const event = step(foldBlob(events)!);
     if (event) events.push(event);
@@ -37,13 +39,14 @@ describe('the blob fold', () => {
 
     const labeled = play(
       (s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
-      (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test' } }),
+      (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test', image } }),
     );
     expect(labeled.state).toMatchObject({
       invocation_status: 'COMPLETED',
       completed_on: t(2).toISOString(),
       labels: [cat],
       model: 'test',
+      image,
       version: 3,
     });
     expect(labeled.events.map((e) => [e.type, e.version])).toEqual([
@@ -67,12 +70,35 @@ describe('the blob fold', () => {
     const { events, state } = play(
       (s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
       (s) => decideUpload(s, t(2), { bucket: 'uploads', key: upload.key, size_bytes: 99 }),
-      (s) => decideLabelingResult(s, 2, t(3), { labeled: { labels: [cat], model: 'test' } }),
+      (s) => decideLabelingResult(s, 2, t(3), { labeled: { labels: [cat], model: 'test', image } }),
       (s) => decideLabelingResult(s, 2, t(4), { failed: { code: 'LABELING_FAILED', message: 'late' } }),
       (s) => decideUpload(s, t(5), { bucket: 'uploads', key: upload.key, size_bytes: 5 }),
     );
     expect(events.map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded', 'BlobLabeled']);
     expect(state.invocation_status).toBe('COMPLETED');
+  });
+
+  it('expires a blob never uploaded, only after its URL expired plus the grace period', () => {
+    const expiresAt = Date.parse(upload.expires_at);
+    const early = play((s) => decideExpire(s, new Date(expiresAt + 9_000), 10));
+    expect(early.state.invocation_status).toBe('ACTION_REQUIRED');
+    const { state, events } = play((s) => decideExpire(s, new Date(expiresAt + 10_000), 10));
+    expect(state).toMatchObject({ invocation_status: 'EXPIRED', expired_on: new Date(expiresAt + 10_000).toISOString(), version: 2 });
+    expect(events[1]).toMatchObject({ type: 'BlobExpired', data: { upload_expired_at: upload.expires_at } });
+  });
+
+  it('neither expires an uploaded blob nor records an upload of an expired one', () => {
+    const late = new Date(Date.parse(upload.expires_at) + 60_000);
+    const uploaded = play(
+      (s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
+      (s) => decideExpire(s, late, 0),
+    );
+    expect(uploaded.events.map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded']);
+    const expired = play(
+      (s) => decideExpire(s, late, 0),
+      (s) => decideUpload(s, late, { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
+    );
+    expect(expired.events.map((e) => e.type)).toEqual(['BlobCreated', 'BlobExpired']);
   });
 
   it('has no blob for a log that does not begin with BlobCreated', () => {

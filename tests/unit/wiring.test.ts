@@ -49,6 +49,7 @@ describe('template, contract and handlers agree', () => {
     expect(template.pipes).toHaveLength(1);
     const [pipe] = template.pipes;
     const table = template.tables.find((t) => t.name === pipe!.sourceTable);
+    expect(table?.logicalId).toBe('BlobEventsTable');
     expect(table?.streamViewType).toMatch(/NEW_IMAGE/);
     expect(template.buses).toContain(pipe!.targetBus);
     expect(template.functions.map((fn) => fn.logicalId)).toContain(pipe!.enrichmentFunction);
@@ -62,9 +63,22 @@ describe('template, contract and handlers agree', () => {
     expect(byId.RecordUploadFunction?.rules[0]?.pattern).toMatchObject({ detail: { bucket: { name: [bucket.name] } } });
   });
 
+  it('projects every blob event into the read model', () => {
+    const projector = template.functions.find((fn) => fn.logicalId === 'ProjectBlobFunction');
+    expect(projector?.rules[0]?.pattern).toEqual({ source: ['image-labeling.blobs'] });
+  });
+
+  it('sweeps for expired blobs on a schedule', () => {
+    const expirer = template.functions.find((fn) => fn.logicalId === 'ExpireBlobsFunction');
+    expect(expirer?.schedules[0]?.expression).toMatch(/^rate\(/);
+  });
+
   it('gives every function the configuration it reads', () => {
+    const tables = template.tables.map((t) => t.name);
     for (const fn of template.functions) {
-      expect(fn.environment.EVENTS_TABLE).toBe(template.tables[0]!.name);
+      expect(tables).toContain(fn.environment.EVENTS_TABLE);
+      expect(tables).toContain(fn.environment.READ_MODEL_TABLE);
+      expect(fn.environment.EVENTS_TABLE).not.toBe(fn.environment.READ_MODEL_TABLE);
       expect(fn.environment.UPLOAD_BUCKET).toBe(template.buckets[0]!.name);
     }
   });

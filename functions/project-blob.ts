@@ -1,0 +1,23 @@
+// Every blob event -> the blob's read-model rows. The rows are the fold of the whole log,
+// so a duplicate or out-of-order delivery writes the same rows (or nothing newer is lost).
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { BlobEvent } from '../shared/blob/events.ts';
+import { foldBlob } from '../shared/blob/state.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import { logger } from '../shared/logger.ts';
+import { blobProjection } from '../shared/read-model/index.ts';
+
+async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
+  logger.appendKeys({ blob_id: event.detail.blob_id });
+  const state = foldBlob(await eventStore().read(event.detail.blob_id));
+  if (!state) {
+    logger.warn('no blob for this event; nothing to project', { type: event.detail.type });
+    return;
+  }
+  const outcome = await blobProjection().project(state);
+  logger.debug('projected', { outcome, version: state.version });
+}
+
+export const handler = middy(projectBlob).use(injectLambdaContext(logger, { resetKeys: true }));

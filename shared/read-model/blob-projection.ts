@@ -1,0 +1,149 @@
+// The read model: one row per blob (its latest folded state) plus one row per label of a
+// labeled blob, so lists by status or by label are single queries, newest first (ULIDs
+// sort by time). Rows are derived from the log alone, so writing them is idempotent and
+// the whole table can be rebuilt.
+import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { BlobState, InvocationStatus } from '../blob/state.ts';
+import { toBlobResource, type BlobResource } from '../blob/representation.ts';
+
+/** The row's copy of the resource; links are added per request, the upload URL never. */
+export type BlobSnapshot = Omit<BlobResource, '_links' | 'upload_url' | 'upload_expires_on'>;
+
+export interface BlobRow {
+  pk: string;
+  sk: 'BLOB';
+  blob_id: string;
+  version: number;
+  invocation_status: InvocationStatus;
+  upload_expires_at: string;
+  list_pk: 'BLOBS';
+  status_pk: string;
+  blob: BlobSnapshot;
+}
+
+export const indexes = { all: 'All', byStatus: 'ByStatus' } as const;
+
+const blobKey = (blobId: string) => ({ pk: `BLOB#${blobId}`, sk: 'BLOB' });
+const labelPk = (label: string) => `LABEL#${label}`;
+
+export function toSnapshot(state: BlobState): BlobSnapshot {
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { _links, upload_url, upload_expires_on, ...snapshot } = toBlobResource(state, { self: '' });
+  return snapshot;
+}
+
+export class BlobProjection {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Writes the blob's rows unless a newer version is already there. */
+  async project(state: BlobState): Promise<'written' | 'stale'> {
+    const row: BlobRow = {
+      ...blobKey(state.blob_id),
+      sk: 'BLOB',
+      blob_id: state.blob_id,
+      version: state.version,
+      invocation_status: state.invocation_status,
+      upload_expires_at: state.upload.expires_at,
+      list_pk: 'BLOBS',
+      status_pk: `STATUS#${state.invocation_status}`,
+      blob: toSnapshot(state),
+    };
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: row,
+          ConditionExpression: 'attribute_not_exists(pk) OR version <= :version',
+          ExpressionAttributeValues: { ':version': state.version },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return 'stale';
+      throw error;
+    }
+    // Labels only ever arrive with the final state, so these rows never go out of date.
+    const names = new Set((state.labels ?? []).map((label) => label.name));
+    await Promise.all(
+      [...names].map((name) =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { pk: labelPk(name), sk: state.blob_id, blob_id: state.blob_id, invocation_status: state.invocation_status },
+          }),
+        ),
+      ),
+    );
+    return 'written';
+  }
+
+  async page(query: BlobQuery): Promise<{ rows: BlobRow[]; lastKey?: Record<string, unknown> }> {
+    const page = await this.client.send(new QueryCommand({ TableName: this.tableName, ...keyCondition(query), ScanIndexForward: false, Limit: query.limit, ExclusiveStartKey: query.startKey }));
+    const items = (page.Items ?? []) as Record<string, unknown>[];
+    const rows = query.label ? await this.rowsOf(items.map((item) => String(item.blob_id))) : (items as unknown as BlobRow[]);
+    return { rows, ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }) };
+  }
+
+  /** Blobs still waiting for their upload whose URL expired before `cutoff`, oldest first. */
+  async *waitingSince(cutoff: string): AsyncGenerator<BlobRow> {
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: indexes.byStatus,
+          KeyConditionExpression: 'status_pk = :status',
+          FilterExpression: 'upload_expires_at < :cutoff',
+          ExpressionAttributeValues: { ':status': 'STATUS#ACTION_REQUIRED', ':cutoff': cutoff },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      yield* (page.Items ?? []) as BlobRow[];
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+  }
+
+  private async rowsOf(blobIds: string[]): Promise<BlobRow[]> {
+    if (blobIds.length === 0) return [];
+    const found = new Map<string, BlobRow>();
+    let keys: Record<string, unknown>[] = blobIds.map(blobKey);
+    while (keys.length > 0) {
+      const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      for (const row of (result.Responses?.[this.tableName] ?? []) as BlobRow[]) found.set(row.blob_id, row);
+      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
+    }
+    return blobIds.flatMap((id) => found.get(id) ?? []);
+  }
+}
+
+export interface BlobQuery {
+  status?: InvocationStatus;
+  label?: string;
+  limit: number;
+  startKey?: Record<string, unknown>;
+}
+
+function keyCondition(query: BlobQuery) {
+  if (query.label) {
+    return {
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': labelPk(query.label), ...(query.status && { ':status': query.status }) },
+      ...(query.status && { FilterExpression: 'invocation_status = :status' }),
+    };
+  }
+  if (query.status) {
+    return {
+      IndexName: indexes.byStatus,
+      KeyConditionExpression: 'status_pk = :status',
+      ExpressionAttributeValues: { ':status': `STATUS#${query.status}` },
+    };
+  }
+  return {
+    IndexName: indexes.all,
+    KeyConditionExpression: 'list_pk = :all',
+    ExpressionAttributeValues: { ':all': 'BLOBS' },
+  };
+}
