@@ -1,7 +1,7 @@
 // The one-machine stack: reads template.yaml, starts a stand-in for each AWS service that
 // speaks its wire protocol, points the SDK at them through the standard
 // AWS_ENDPOINT_URL_* variables, and runs the product's own handlers unchanged.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DurableQueues } from './durable-queue.ts';
@@ -159,6 +159,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   closers.push(() => gateway.close());
 
   const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url };
+  // For tools that work on a running stack's data (npm run rebuild-projections).
+  writeFileSync(
+    join(options.dataDirectory, 'stack.json'),
+    JSON.stringify({
+      api: api.url,
+      endpoints,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE },
+    }),
+  );
   logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });
   return {
     apiUrl: api.url,

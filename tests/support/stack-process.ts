@@ -90,6 +90,19 @@ function readUntilReady(child: ChildProcess, lines: Record<string, unknown>[]) {
   });
 }
 
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local-secret-key' };
+
+/** Waits until `check` returns something truthy (the read side follows the log within moments). */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await check();
+    if (result) return result;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** Polls GET /blobs/{id} until the status is one of `statuses`. */
 export async function waitForStatus(
   stack: StackProcess,
