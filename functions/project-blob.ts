@@ -17,7 +17,7 @@ async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>
     return;
   }
   const outcome = await blobProjection().project(state);
-  logger.debug('projected', { outcome, version: state.version });
+  logger.info('projected', { outcome, version: state.version, type: event.detail.type });
 }
 
 export const handler = middy(projectBlob).use(injectLambdaContext(logger, { resetKeys: true }));
