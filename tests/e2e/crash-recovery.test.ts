@@ -57,19 +57,3 @@ describe('after kill -9 and a restart on the same data', () => {
     rmSync(dataDirectory, { recursive: true, force: true });
   });
 });
-
-describe('an expired upload URL', () => {
-  it('is refused with 403', async () => {
-    const stack = await startStackProcess({ env: { UPLOAD_URL_TTL_SECONDS: '1' } });
-    running.push(stack);
-    const blob = (await stack.api.POST('/blobs', {})).data!;
-    expect(Date.parse(blob.upload_expires_on!) - Date.parse(blob.requested_on)).toBe(1000);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
-    const put = await fetch(blob.upload_url!, { method: 'PUT', body: horse, headers: { 'content-type': 'image/png' } });
-    expect(put.status).toBe(403);
-    expect(await put.text()).toContain('expired');
-    const { data } = await stack.api.GET('/blobs/{blob_id}', { params: { path: { blob_id: blob.blob_id } } });
-    expect(data?.invocation_status).toBe('ACTION_REQUIRED');
-    expect(data?.upload_url).toBeUndefined();
-  });
-});

@@ -1,0 +1,66 @@
+// A blob never uploaded reaches an end too: EXPIRED, after its upload URL expired plus a
+// grace period. Here with a 1 s URL, a 1 s grace and a sweep every second.
+import { readFileSync } from 'node:fs';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, localCredentials, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+
+const horse = readFileSync(new URL('../fixtures/horse.png', import.meta.url));
+let stack: StackProcess;
+beforeAll(async () => {
+  stack = await startStackProcess({
+    env: { UPLOAD_URL_TTL_SECONDS: '1', EXPIRY_GRACE_SECONDS: '1', SCHEDULE_INTERVAL_SECONDS: '1', RETAIN_UPLOADS: 'true' },
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+describe('expiry', () => {
+  it('refuses the expired URL with 403, then marks the blob EXPIRED with a BlobExpired event', async () => {
+    const { data: blob } = await stack.api.POST('/blobs', {});
+    expect(Date.parse(blob!.upload_expires_on!) - Date.parse(blob!.requested_on)).toBe(1000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const put = await fetch(blob!.upload_url!, { method: 'PUT', body: horse, headers: { 'content-type': 'image/png' } });
+    expect(put.status).toBe(403);
+    expect(await put.text()).toContain('expired');
+
+    const expired = await waitForStatus(stack, blob!.blob_id, ['EXPIRED'], 15_000);
+    expect(expired.upload_url).toBeUndefined();
+    expect(Date.parse(expired.expired_on!)).toBeGreaterThanOrEqual(Date.parse(blob!.upload_expires_on!) + 1000);
+    const { data } = await stack.api.GET('/blobs/{blob_id}/events', { params: { path: { blob_id: blob!.blob_id } } });
+    expect(data!.events.map((event) => event.type)).toEqual(['BlobCreated', 'BlobExpired']);
+    expect(data!.events[1]!.data).toEqual({ upload_expired_at: blob!.upload_expires_on });
+    const listed = await eventually(async () => {
+      const response = await fetch(`${stack.apiUrl}/blobs?status=EXPIRED`);
+      const page = (await response.json()) as { items: { blob_id: string }[] };
+      return page.items.some((item) => item.blob_id === blob!.blob_id);
+    });
+    expect(listed).toBe(true);
+  });
+
+  it('does not wake an expired blob with a late upload', async () => {
+    const { data: blob } = await stack.api.POST('/blobs', {});
+    await waitForStatus(stack, blob!.blob_id, ['EXPIRED'], 15_000);
+    // Someone with bucket access writes the object anyway: the notification still arrives.
+    const s3 = new S3Client({ endpoint: stack.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: localCredentials });
+    await s3.send(new PutObjectCommand({ Bucket: 'image-labeling-uploadbucket', Key: `uploads/${blob!.blob_id}`, Body: horse }));
+    await eventually(async () => stack.logs().some((line) => line.blob_id === blob!.blob_id && line.message === 'upload ignored'));
+    const { data } = await stack.api.GET('/blobs/{blob_id}', { params: { path: { blob_id: blob!.blob_id } } });
+    expect(data!.invocation_status).toBe('EXPIRED');
+    expect(data!.labels).toBeUndefined();
+  });
+
+  it('never expires a blob whose image arrived in time, and keeps the image when retention is on', async () => {
+    const { data: blob } = await stack.api.POST('/blobs', {});
+    const put = await fetch(blob!.upload_url!, { method: 'PUT', body: horse, headers: { 'content-type': 'image/png' } });
+    expect(put.status).toBe(200);
+    await waitForStatus(stack, blob!.blob_id, ['COMPLETED']);
+    await new Promise((resolve) => setTimeout(resolve, 3000)); // several sweeps later
+    const { data } = await stack.api.GET('/blobs/{blob_id}', { params: { path: { blob_id: blob!.blob_id } } });
+    expect(data!.invocation_status).toBe('COMPLETED');
+    const s3 = new S3Client({ endpoint: stack.endpoints.s3, forcePathStyle: true, region: 'us-east-1', credentials: localCredentials });
+    const kept = await s3.send(new GetObjectCommand({ Bucket: 'image-labeling-uploadbucket', Key: `uploads/${blob!.blob_id}` }));
+    expect((await kept.Body!.transformToByteArray()).length).toBe(horse.length);
+  });
+});
