@@ -14,6 +14,7 @@ import { stackLogger } from './log.ts';
 import { startRekognitionServer } from './rekognition/server.ts';
 import { startS3, type ObjectCreated } from './s3/server.ts';
 import { startSchedules } from './scheduler.ts';
+import { startFaultyRekognition } from './fault-injection.ts';
 import { loadTemplate, type LocalTemplate } from './template.ts';
 
 export interface StackOptions {
@@ -101,15 +102,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   closers.push(() => s3.close());
 
   const s3Client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region, credentials: LOCAL_CREDENTIALS });
-  const rekognition = await startRekognitionServer({
-    host: options.host,
-    port: 0,
-    workers: options.detectorWorkers,
-    readS3Object: async (bucket, key) => {
-      const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return object.Body!.transformToByteArray();
-    },
-  });
+  const fault = process.env.LOCAL_REKOGNITION_FAULT;
+  const rekognition = fault
+    ? await startFaultyRekognition(options.host, fault)
+    : await startRekognitionServer({
+        host: options.host,
+        port: 0,
+        workers: options.detectorWorkers,
+        readS3Object: async (bucket, key) => {
+          const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+          return object.Body!.transformToByteArray();
+        },
+      });
   closers.push(() => rekognition.close());
 
   const runtime = new LambdaRuntime(options.projectRoot);

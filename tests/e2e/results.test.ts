@@ -144,3 +144,19 @@ describe('the uploaded image', () => {
     await expect(s3.send(new HeadObjectCommand({ Bucket: 'image-labeling-uploadbucket', Key: key }))).rejects.toBeInstanceOf(NotFound);
   });
 });
+
+describe('a Rekognition that keeps throttling', () => {
+  it('is retried with backoff, then the blob ends FAILED with LABELING_FAILED', async () => {
+    const faulty = await startStackProcess({ env: { LOCAL_REKOGNITION_FAULT: 'ThrottlingException' } });
+    try {
+      const { data: blob } = await faulty.api.POST('/blobs', {});
+      await fetch(blob!.upload_url!, { method: 'PUT', body: fixture('horse.png'), headers: { 'content-type': 'image/png' } });
+      const done = await waitForStatus(faulty, blob!.blob_id, ['COMPLETED', 'FAILED']);
+      expect(done.failure).toMatchObject({ code: 'LABELING_FAILED', message: expect.stringContaining('ThrottlingException') });
+      const stats = (await (await fetch(`${faulty.endpoints.rekognition}/_local/stats`)).json()) as { detectLabelsCalls: number };
+      expect(stats.detectLabelsCalls).toBe(4); // the first call and three retries
+    } finally {
+      await faulty.stop();
+    }
+  });
+});
