@@ -24,7 +24,7 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
     return;
   }
 
-  const inspection = await inspectImage(uploaded.data, rekognitionLimits);
+  const inspection = await inspectImage(uploaded.data, { ...rekognitionLimits, maxBytes: config().maxImageBytes });
   const outcome: LabelingOutcome =
     'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling);
   const { event: recorded } = await runCommand(eventStore(), uploaded.blob_id, (state) =>

@@ -15,6 +15,7 @@ const parameterOverrides: Record<string, string> = {};
 if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds = process.env.UPLOAD_URL_TTL_SECONDS;
 if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MAX;
 if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = process.env.EXPIRY_GRACE_SECONDS;
+if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
 if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.RETAIN_UPLOADS;
 // The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.

@@ -43,6 +43,8 @@ export interface Config {
   labelingDefaults: { max_labels: number; min_confidence: number };
   /** Keep uploaded images after labeling (they are deleted by default). */
   retainUploads: boolean;
+  /** Uploads larger than this fail with IMAGE_TOO_LARGE. */
+  maxImageBytes: number;
 }
 
 let cached: Config | undefined;
@@ -59,6 +61,7 @@ export function config(): Config {
       min_confidence: number('LABELS_MIN_CONFIDENCE', 50, 0, 100),
     },
     retainUploads: process.env.RETAIN_UPLOADS === 'true',
+    maxImageBytes: integer('MAX_IMAGE_BYTES', 15 * 1024 * 1024, 1, 15 * 1024 * 1024),
   };
   return cached;
 }
