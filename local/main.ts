@@ -16,6 +16,9 @@ if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds =
 if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MAX;
 if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = process.env.EXPIRY_GRACE_SECONDS;
 if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
+// A fixed development secret, so local webhooks can be verified; set your own to change it.
+parameterOverrides.CallbackSigningSecret =
+  process.env.CALLBACK_SIGNING_SECRET ?? 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=';
 if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.RETAIN_UPLOADS;
 // The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.

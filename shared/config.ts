@@ -65,3 +65,12 @@ export function config(): Config {
   };
   return cached;
 }
+
+/** The Standard Webhooks signing secret (`whsec_` + base64), read only where callbacks are sent. */
+export function callbackSigningSecret(): string {
+  const secret = required('CALLBACK_SIGNING_SECRET');
+  if (!/^whsec_[A-Za-z0-9+/]{32,}={0,2}$/.test(secret)) {
+    throw new ConfigurationError('CALLBACK_SIGNING_SECRET must be whsec_ followed by at least 24 base64-encoded bytes');
+  }
+  return secret;
+}

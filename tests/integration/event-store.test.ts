@@ -6,18 +6,14 @@ import { join } from 'node:path';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from '../../local/dynamodb.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTestTemplate } from '../support/template.ts';
 import { runCommand } from '../../shared/blob/commands.ts';
 import { decideCreate, decideUpload } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
 import { VersionConflictError } from '../../shared/event-store/event-store.ts';
 
-const template = loadTemplate(new URL('../../template.yaml', import.meta.url).pathname, {
-  stackName: 'test',
-  region: 'us-east-1',
-  accountId: '000000000000',
-});
+const template = loadTestTemplate();
 const table = template.tables[0]!;
 let directory: string;
 let dynamodb: LocalDynamoDb;

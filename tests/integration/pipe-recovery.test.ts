@@ -12,13 +12,13 @@ import { startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb.ts';
 import { LocalEventBridge, type PutEventsEntry } from '../../local/eventbridge/bus.ts';
 import { LocalPipe } from '../../local/eventbridge/pipe.ts';
 import { LambdaRuntime } from '../../local/lambda-runtime.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTestTemplate } from '../support/template.ts';
 import { decideCreate } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const template = loadTemplate(`${root}template.yaml`, { stackName: 'test', region: 'us-east-1', accountId: '000000000000' });
+const template = loadTestTemplate();
 const definition = template.pipes[0]!;
 const table = template.tables.find((t) => t.name === definition.sourceTable)!;
 

@@ -68,24 +68,29 @@ export async function startStackProcess(options: StackProcessOptions = {}): Prom
 function readUntilReady(child: ChildProcess, lines: Record<string, unknown>[]) {
   type ReadyLine = Record<'api' | 's3' | 'dynamodb' | 'eventbridge' | 'rekognition', string>;
   return new Promise<ReadyLine>((resolve, reject) => {
-    let buffered = '';
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        try {
-          const parsed = JSON.parse(line) as Record<string, unknown>;
-          lines.push(parsed);
-          if (parsed.message === 'ready' && parsed.service === 'local-stack') resolve(parsed as unknown as ReadyLine);
-        } catch {
-          lines.push({ raw: line });
+    // Powertools writes WARN and ERROR lines to stderr, the rest to stdout: read both.
+    const collect = (stream: NodeJS.ReadableStream, onText?: (text: string) => void) => {
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        onText?.(chunk.toString());
+        buffered += chunk.toString();
+        let newline: number;
+        while ((newline = buffered.indexOf('\n')) >= 0) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          try {
+            const parsed = JSON.parse(line) as Record<string, unknown>;
+            lines.push(parsed);
+            if (parsed.message === 'ready' && parsed.service === 'local-stack') resolve(parsed as unknown as ReadyLine);
+          } catch {
+            lines.push({ raw: line });
+          }
         }
-      }
-    });
+      });
+    };
+    collect(child.stdout!);
+    collect(child.stderr!, (text) => (stderr += text));
     child.once('exit', (code) => reject(new Error(`the stack exited (${code}) before it was ready:\n${stderr}\n${JSON.stringify(lines.slice(-5))}`)));
   });
 }

@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTestTemplate } from '../support/template.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const template = loadTemplate(`${root}template.yaml`, { stackName: 'test', region: 'us-east-1', accountId: '000000000000' });
+const template = loadTestTemplate();
 
 describe('each function bundles for Lambda', () => {
   it.each(template.functions.map((fn) => [fn.logicalId, fn.entryPoint] as const))('%s (%s)', async (_id, entryPoint) => {

@@ -4,10 +4,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTestTemplate } from '../support/template.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const template = loadTemplate(`${root}template.yaml`, { stackName: 'test', region: 'us-east-1', accountId: '000000000000' });
+const template = loadTestTemplate();
 const openapi = parse(readFileSync(`${root}openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
 const operations = Object.entries(openapi.paths).flatMap(([path, item]) =>
   Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })),

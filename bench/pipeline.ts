@@ -1,0 +1,202 @@
+// `npm run bench`: how much the pipeline costs on top of the detector, on this machine.
+// Starts the local stack as a child process (as `npm start` would run), measures it and the raw
+// detector and DynamoDB on the same inputs, and prints a table of figures against targets.
+// A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
+// bounded in count and time (the whole run takes about a minute and a half).
+import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  createBlob,
+  postBlobOk,
+  tripOf,
+  upload,
+  waitForAll,
+  waitUntilTerminal,
+  type BenchImage,
+  type BlobStatus,
+  type Trip,
+} from './blob-client.ts';
+import { closedLoop, measureRawConditionalPuts, type LoadLimits, type LoadResult } from './load.ts';
+import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
+import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
+import { procStatusMiB, startStackChild, waitForQuiet, type StackChild } from './stack-child.ts';
+
+const FIXTURES = fileURLToPath(new URL('../tests/fixtures/', import.meta.url));
+/** Three small PNGs and one 1280x1158 JPEG (people.jpg), cycled. */
+const FIXTURE_FILES = ['chelsea.png', 'people.jpg', 'horse.png', 'coffee.png'];
+const SEQUENTIAL_ROUNDS = 5; // x4 images = 20 one-at-a-time trips
+const BURST_SIZE = 100;
+const POST_LOAD: LoadLimits = { clients: 32, maxRequests: 2000, maxMs: 10_000 };
+const SEQUENTIAL_POLL_MS = 20;
+const TRIP_TIMEOUT_MS = 30_000;
+const BURST_TIMEOUT_MS = 90_000;
+
+const TARGETS = { ratio: 1.15, burstShare: 0.9, postShare: 0.5, peakRssMiB: 400, readyMs: 3000 };
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+async function loadImages(): Promise<BenchImage[]> {
+  return Promise.all(
+    FIXTURE_FILES.map(async (name) => ({
+      name,
+      bytes: await readFile(join(FIXTURES, name)),
+      contentType: name.endsWith('.png') ? ('image/png' as const) : ('image/jpeg' as const),
+    })),
+  );
+}
+
+function cycle(images: BenchImage[], count: number): BenchImage[] {
+  return Array.from({ length: count }, (_, i) => images[i % images.length]!);
+}
+
+async function stackWorkers(stack: StackChild): Promise<number> {
+  const response = await fetch(`${stack.endpoints.rekognition}/_local/stats`);
+  const stats = (await response.json()) as { pool?: { workers?: number } };
+  return stats.pool?.workers ?? Number.NaN;
+}
+
+/** One image all the way: PUT, then poll until it ends. Times are the server's completed_on. */
+async function oneTrip(apiUrl: string, image: BenchImage): Promise<Trip> {
+  const blob = await createBlob(apiUrl);
+  const putStart = Date.now();
+  await upload(blob, image);
+  const putDone = Date.now();
+  const ended = await waitUntilTerminal(apiUrl, blob.blob_id, SEQUENTIAL_POLL_MS, TRIP_TIMEOUT_MS);
+  return tripOf(ended, putStart, putDone);
+}
+
+async function sequentialTrips(apiUrl: string, images: BenchImage[]): Promise<Trip[]> {
+  const trips: Trip[] = [];
+  for (const image of images) trips.push(await oneTrip(apiUrl, image));
+  return trips;
+}
+
+interface BurstResult {
+  completed: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** POST every blob first (not timed), then PUT them all at once; time runs to the last completed_on. */
+async function pipelineBurst(stack: StackChild, images: BenchImage[]): Promise<BurstResult> {
+  const apiUrl = stack.endpoints.api;
+  const blobs: BlobStatus[] = [];
+  for (let i = 0; i < images.length; i += 10) {
+    blobs.push(...(await Promise.all(images.slice(i, i + 10).map(() => createBlob(apiUrl)))));
+  }
+  await waitForQuiet(stack.pid); // the BlobCreated events go through the pipe and projector first
+  const firstPut = Date.now();
+  await Promise.all(blobs.map((blob, i) => upload(blob, images[i]!)));
+  const ended = await waitForAll(apiUrl, blobs.map((blob) => blob.blob_id), BURST_TIMEOUT_MS);
+  const completed = [...ended.values()].filter((blob) => blob.invocation_status === 'COMPLETED');
+  const last = Math.max(...completed.map((blob) => Date.parse(blob.completed_on!)));
+  const seconds = (last - firstPut) / 1000;
+  return { completed: completed.length, seconds, imagesPerSecond: completed.length / seconds };
+}
+
+async function postThroughput(apiUrl: string): Promise<LoadResult> {
+  return closedLoop(POST_LOAD, () => postBlobOk(apiUrl));
+}
+
+function describeTrips(trips: Trip[]): string {
+  const part = (pick: (trip: Trip) => number) => median(trips.map(pick)).toFixed(0);
+  const failed = trips.filter((trip) => trip.status !== 'COMPLETED').length;
+  return (
+    `pipeline, one at a time (n=${trips.length}${failed ? `, ${failed} not COMPLETED` : ''}), medians: ` +
+    `PUT answered ${part((t) => t.putDone - t.putStart)} ms, ` +
+    `upload recorded (started_on) ${part((t) => t.startedOn - t.putStart)} ms, ` +
+    `started_on -> completed_on ${part((t) => t.completedOn - t.startedOn)} ms`
+  );
+}
+
+interface Measurements {
+  workers: number;
+  stack: StackChild;
+  idleRssMiB: number;
+  peakRssMiB: number;
+  raw: RawDetectorResult;
+  rawPuts: LoadResult;
+  trips: Trip[];
+  burst: BurstResult;
+  posts: LoadResult;
+}
+
+function tableRows(m: Measurements): Row[] {
+  const detectorMs = median(m.raw.sequentialMs);
+  const tripMs = m.trips.map((trip) => trip.completedOn - trip.putStart);
+  const ratio = median(tripMs) / detectorMs;
+  const rawRate = m.raw.burstImages / m.raw.burstSeconds;
+  const burstShare = m.burst.imagesPerSecond / rawRate;
+  const postShare = m.posts.rate / m.rawPuts.rate;
+  const pct = (share: number) => fixed(share * 100, 0, '%');
+  return [
+    row(`detector per image, warm, median (${m.workers} workers, in-process pool)`, ms(detectorMs)),
+    row('upload -> COMPLETED per image, median', ms(median(tripMs))),
+    row('upload -> COMPLETED per image, p95', ms(percentile(tripMs, 95))),
+    row('pipeline / detector latency (medians)', fixed(ratio, 2, 'x'), atMost(ratio, TARGETS.ratio, `<= ${TARGETS.ratio}x`)),
+    row(`pipeline throughput, ${BURST_SIZE} at once (${m.burst.completed} COMPLETED)`, fixed(m.burst.imagesPerSecond, 2, ' img/s')),
+    row(`raw detector pool throughput, same ${m.raw.burstImages} images`, fixed(rawRate, 2, ' img/s')),
+    row('pipeline / raw detector throughput', pct(burstShare), atLeast(burstShare, TARGETS.burstShare, '>= 90%')),
+    row(`POST /blobs, ${POST_LOAD.clients} clients (${m.posts.ok} ok, ${m.posts.failed} failed)`, fixed(m.posts.rate, 0, ' req/s')),
+    row(`raw DynamoDB conditional PutItem, ${POST_LOAD.clients} clients`, fixed(m.rawPuts.rate, 0, ' req/s')),
+    row('POST /blobs / raw conditional puts', pct(postShare), atLeast(postShare, TARGETS.postShare, '>= 50%')),
+    row('stack RSS at idle after start (VmRSS)', fixed(m.idleRssMiB, 0, ' MiB')),
+    row('stack peak RSS (VmHWM at the end)', fixed(m.peakRssMiB, 0, ' MiB'), atMost(m.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MB')),
+    row('start to ready (spawn -> ready line)', ms(m.stack.spawnToReadyMs), atMost(m.stack.spawnToReadyMs, TARGETS.readyMs, '<= 3 s')),
+    row('  of which ready_ms (reported by the stack)', ms(m.stack.readyMs)),
+  ];
+}
+
+async function measure(stack: StackChild, workers: number, images: BenchImage[]): Promise<Measurements> {
+  const { pid } = stack;
+  const apiUrl = stack.endpoints.api;
+  await waitForQuiet(pid, 5000);
+  const idleRssMiB = procStatusMiB(pid, 'VmRSS');
+  const stackPool = await stackWorkers(stack);
+  if (stackPool !== workers) log(`warning: the stack runs ${stackPool} detector workers, the bench pool ${workers}`);
+  log(`stack ready in ${stack.spawnToReadyMs.toFixed(0)} ms (ready_ms ${stack.readyMs}); idle RSS ${idleRssMiB.toFixed(0)} MiB`);
+
+  const sequentialImages = cycle(images, images.length * SEQUENTIAL_ROUNDS);
+  const burstImages = cycle(images, BURST_SIZE);
+  const raw = await measureRawDetector(workers, images, SEQUENTIAL_ROUNDS, burstImages);
+  log(describeRaw(raw));
+  const rawPuts = await measureRawConditionalPuts(POST_LOAD);
+  log(`raw conditional puts: ${rawPuts.ok} in ${rawPuts.seconds.toFixed(1)} s (${rawPuts.failed} failed)`);
+
+  await waitForQuiet(pid);
+  await sequentialTrips(apiUrl, images); // warm-up: every function and code path once
+  await waitForQuiet(pid);
+  const trips = await sequentialTrips(apiUrl, sequentialImages);
+  log(describeTrips(trips));
+
+  await waitForQuiet(pid);
+  const burst = await pipelineBurst(stack, burstImages);
+  log(`pipeline burst: ${burst.completed}/${BURST_SIZE} COMPLETED in ${burst.seconds.toFixed(1)} s; peak RSS so far ${procStatusMiB(pid, 'VmHWM').toFixed(0)} MiB`);
+
+  await waitForQuiet(pid);
+  const posts = await postThroughput(apiUrl);
+  log(`POST /blobs: ${posts.ok} in ${posts.seconds.toFixed(1)} s (${posts.failed} failed)`);
+  const peakRssMiB = procStatusMiB(pid, 'VmHWM');
+  return { workers, stack, idleRssMiB, peakRssMiB, raw, rawPuts, trips, burst, posts };
+}
+
+async function main(): Promise<void> {
+  const workers = Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism()));
+  const images = await loadImages();
+  const stack = await startStackChild({ DETECTOR_WORKERS: String(workers) });
+  try {
+    const measurements = await measure(stack, workers, images);
+    console.log(`\n${formatTable(tableRows(measurements))}\n`);
+  } finally {
+    await stack.stop();
+  }
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(`[bench] could not finish: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+}
+process.exit(0);

@@ -1,0 +1,119 @@
+// Starts `npm start`'s entry point in a child process the way tests/support/stack-process.ts
+// does (same command, same environment), but keeps what a benchmark needs and the test helper
+// does not expose: the pid (for /proc memory and CPU figures) and the spawn-to-ready time.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+
+export interface StackEndpoints {
+  api: string;
+  s3: string;
+  dynamodb: string;
+  eventbridge: string;
+  rekognition: string;
+}
+
+export interface StackChild {
+  pid: number;
+  endpoints: StackEndpoints;
+  /** From spawn to the "ready" line on stdout, measured here. */
+  spawnToReadyMs: number;
+  /** What the stack itself reports in the ready line (from startStack's first line to ready). */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+interface ReadyLine extends StackEndpoints {
+  ready_ms: number;
+}
+
+export async function startStackChild(env: Record<string, string>): Promise<StackChild> {
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'image-labeling-bench-'));
+  const started = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+    cwd: projectRoot,
+    env: { ...process.env, PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const ready = await readUntilReady(child);
+  const spawnToReadyMs = performance.now() - started;
+  const { ready_ms: readyMs, ...endpoints } = ready;
+  return {
+    pid: child.pid!,
+    endpoints,
+    spawnToReadyMs,
+    readyMs,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDirectory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Resolves with the ready line. stdout keeps being drained afterwards (a full pipe would stall
+ * the stack's logging and with it the stack), but lines are not kept: they are not measured.
+ */
+function readUntilReady(child: ChildProcess): Promise<ReadyLine> {
+  return new Promise<ReadyLine>((resolve, reject) => {
+    let buffered = '';
+    let stderr = '';
+    let isReady = false;
+    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (isReady) return;
+      buffered += chunk.toString();
+      const line = buffered.split('\n').find((candidate) => candidate.includes('"message":"ready"'));
+      if (!line) return;
+      const parsed = JSON.parse(line) as Record<string, unknown>;
+      if (parsed.service !== 'local-stack') return;
+      isReady = true;
+      buffered = '';
+      resolve(parsed as unknown as ReadyLine);
+    });
+    child.once('exit', (code) => {
+      if (!isReady) reject(new Error(`the stack exited (${code}) before it was ready:\n${stderr}`));
+    });
+  });
+}
+
+/** A field of /proc/<pid>/status in kB (VmRSS, VmHWM), as MiB. */
+export function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]) / 1024;
+}
+
+/** utime + stime of a process, in clock ticks (1/100 s on Linux). */
+function cpuTicks(pid: number): number {
+  // The command name (field 2) may contain spaces; fields after it are fixed.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until the stack has gone quiet (under 10% of a core for two samples in a row), so one
+ * phase's leftovers (projections, deliveries) do not bill the next phase. Gives up after `capMs`.
+ */
+export async function waitForQuiet(pid: number, capMs = 15_000): Promise<void> {
+  const deadline = Date.now() + capMs;
+  const sampleMs = 250;
+  let quietSamples = 0;
+  let previous = cpuTicks(pid);
+  while (quietSamples < 2 && Date.now() < deadline) {
+    await sleep(sampleMs);
+    const now = cpuTicks(pid);
+    quietSamples = now - previous <= (sampleMs / 10) * 0.1 ? quietSamples + 1 : 0;
+    previous = now;
+  }
+}

@@ -1,0 +1,44 @@
+// BlobLabeled / BlobFailed / BlobExpired -> a signed POST to the blob's callback_url.
+// Retryable failures are thrown so EventBridge redelivers with backoff (for up to a day);
+// a receiver that refuses for good is logged and left alone.
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { CallbackRejectedError, sendCallback } from '../shared/callbacks/send-callback.ts';
+import type { BlobEvent } from '../shared/blob/events.ts';
+import { foldBlob } from '../shared/blob/state.ts';
+import { callbackSigningSecret } from '../shared/config.ts';
+import { eventStore } from '../shared/event-store/index.ts';
+import { logger } from '../shared/logger.ts';
+import { toSnapshot } from '../shared/read-model/blob-projection.ts';
+
+const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
+
+async function notify(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
+  const { blob_id: blobId, version, type } = event.detail;
+  logger.appendKeys({ blob_id: blobId });
+  if (!(type in typeNames)) return;
+  // The state as of this event: later events must not change what this notification says.
+  const state = foldBlob((await eventStore().read(blobId)).filter((e) => e.version <= version));
+  if (!state?.callback_url) return;
+  try {
+    const status = await sendCallback(
+      {
+        url: state.callback_url,
+        id: `${blobId}.${version}`,
+        payload: { type: typeNames[type as keyof typeof typeNames], timestamp: event.detail.occurred_at, data: toSnapshot(state) },
+      },
+      callbackSigningSecret(),
+    );
+    logger.info('callback delivered', { status, version });
+  } catch (error) {
+    if (error instanceof CallbackRejectedError) {
+      logger.warn('callback refused; not retried', { error: error.message });
+      return;
+    }
+    logger.warn('callback failed; will be retried', { error: String(error) });
+    throw error;
+  }
+}
+
+export const handler = middy(notify).use(injectLambdaContext(logger, { resetKeys: true }));
