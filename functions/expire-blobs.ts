@@ -1,14 +1,13 @@
 // On a schedule: blobs whose upload never came, past their URL's expiry plus a grace
 // period, become EXPIRED. The grace lets an upload that S3 accepted just in time be
 // recorded first; whichever append comes second sees the other and does nothing.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideExpire } from '../shared/blob/decisions.ts';
 import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function expireBlobs(): Promise<{ expired: number }> {
   const now = new Date();
@@ -27,4 +26,4 @@ async function expireBlobs(): Promise<{ expired: number }> {
   return { expired };
 }
 
-export const handler = middy(expireBlobs).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(expireBlobs);

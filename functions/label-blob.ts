@@ -1,8 +1,6 @@
 // BlobUploaded -> inspect the bytes -> DetectLabels -> BlobLabeled or BlobFailed, then the
 // image is deleted unless retention is on. Delivery is at least once: a duplicate finds the
 // blob already past its upload and does nothing.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
@@ -14,6 +12,7 @@ import { detectLabels, type LabelingOutcome } from '../shared/labeling/detect-la
 import { inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
 import { logger } from '../shared/logger.ts';
 import { deleteUpload } from '../shared/storage/uploads.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>): Promise<void> {
   const uploaded = event.detail;
@@ -37,4 +36,4 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
   if (!config().retainUploads) await deleteUpload(uploaded.data);
 }
 
-export const handler = middy(labelBlob).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(labelBlob);

@@ -1,13 +1,12 @@
 // Every blob event -> the blob's read-model rows. The rows are the fold of the whole log,
 // so a duplicate or out-of-order delivery writes the same rows (or nothing newer is lost).
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
 import type { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
   logger.appendKeys({ blob_id: event.detail.blob_id });
@@ -20,4 +19,4 @@ async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>
   logger.info('projected', { outcome, version: state.version, type: event.detail.type });
 }
 
-export const handler = middy(projectBlob).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(projectBlob);

@@ -1,12 +1,11 @@
 // The event pipe's enrichment: DynamoDB stream records of the event log become the blob
 // events themselves, which the pipe puts on the bus (detail-type = the event's type).
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { isBlobEventType, type BlobEvent } from '../shared/blob/events.ts';
 import { logger } from '../shared/logger.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 function toBlobEvent(record: DynamoDBRecord): BlobEvent[] {
   const image = record.dynamodb?.NewImage;
@@ -23,4 +22,4 @@ async function publishBlobEvents(records: DynamoDBRecord[]): Promise<BlobEvent[]
   return records.flatMap(toBlobEvent);
 }
 
-export const handler = middy(publishBlobEvents).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(publishBlobEvents);

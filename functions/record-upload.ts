@@ -1,6 +1,4 @@
 // S3 "Object Created" (EventBridge) -> BlobUploaded. Only the first upload of a blob counts.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideUpload } from '../shared/blob/decisions.ts';
@@ -8,6 +6,7 @@ import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { config } from '../shared/config.ts';
 import { blobIdOfKey, deleteUpload } from '../shared/storage/uploads.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<void> {
   const { bucket, object } = event.detail;
@@ -40,4 +39,4 @@ async function recordUpload(event: S3ObjectCreatedNotificationEvent): Promise<vo
   }
 }
 
-export const handler = middy(recordUpload).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(recordUpload);

@@ -1,8 +1,6 @@
 // BlobLabeled / BlobFailed / BlobExpired -> a signed POST to the blob's callback_url.
 // Retryable failures are thrown so EventBridge redelivers with backoff (for up to a day);
 // a receiver that refuses for good is logged and left alone.
-import middy from '@middy/core';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { CallbackRejectedError, sendCallback } from '../shared/callbacks/send-callback.ts';
 import type { BlobEvent } from '../shared/blob/events.ts';
@@ -11,6 +9,7 @@ import { callbackSigningSecret } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
+import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
 
@@ -41,4 +40,4 @@ async function notify(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Pr
   }
 }
 
-export const handler = middy(notify).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = eventHandler(notify);

@@ -11,25 +11,18 @@ function required(name: string): string {
   return value;
 }
 
-function integer(name: string, fallback: number, min: number, max: number): number {
+function number(name: string, fallback: number, min: number, max: number, kind: 'integer' | 'number' = 'number'): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigurationError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  const valid = kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value);
+  if (!valid || value < min || value > max) {
+    throw new ConfigurationError(`${name} must be ${kind === 'integer' ? 'an integer' : 'a number'} from ${min} to ${max}, got "${raw}"`);
   }
   return value;
 }
 
-function number(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigurationError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
-}
+const integer = (name: string, fallback: number, min: number, max: number) => number(name, fallback, min, max, 'integer');
 
 export interface Config {
   eventsTable: string;
