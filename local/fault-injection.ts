@@ -1,6 +1,7 @@
 // A Rekognition endpoint that always fails the same way: for showing, end to end, what the
 // product does when the service keeps throttling or erroring (a fault the real detector
-// cannot be made to produce on demand). Enabled by LOCAL_REKOGNITION_FAULT=<error type>.
+// cannot be made to produce on demand). Enabled by LOCAL_REKOGNITION_FAULT=<error type>, or
+// `hang` for a service that never answers.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -22,6 +23,7 @@ export async function startFaultyRekognition(host: string, errorType: string) {
         return;
       }
       calls++;
+      if (errorType === 'hang') return;
       res.writeHead(statusOf[errorType] ?? 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': errorType });
       res.end(JSON.stringify({ __type: errorType, Message: `injected fault: ${errorType}` }));
     });
@@ -29,6 +31,10 @@ export async function startFaultyRekognition(host: string, errorType: string) {
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

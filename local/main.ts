@@ -15,6 +15,7 @@ const parameterOverrides: Record<string, string> = {};
 if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds = process.env.UPLOAD_URL_TTL_SECONDS;
 if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MAX;
 if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = process.env.EXPIRY_GRACE_SECONDS;
+if (process.env.LABELING_TIMEOUT_SECONDS) parameterOverrides.LabelingTimeoutSeconds = process.env.LABELING_TIMEOUT_SECONDS;
 if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
 // A fixed development secret, so local webhooks can be verified; set your own to change it.
 parameterOverrides.CallbackSigningSecret =

@@ -32,6 +32,8 @@ export interface Config {
   uploadUrlTtlSeconds: number;
   /** A blob never uploaded expires this long after its upload URL did. */
   expiryGraceSeconds: number;
+  /** A labeling not finished this long after the upload is recorded as LABELING_FAILED. */
+  labelingTimeoutSeconds: number;
   /** DetectLabels settings when the client gives none. */
   labelingDefaults: { max_labels: number; min_confidence: number };
   /** Keep uploaded images after labeling (they are deleted by default). */
@@ -49,6 +51,7 @@ export function config(): Config {
     uploadBucket: required('UPLOAD_BUCKET'),
     uploadUrlTtlSeconds: integer('UPLOAD_URL_TTL_SECONDS', 900, 1, 7 * 24 * 3600),
     expiryGraceSeconds: integer('EXPIRY_GRACE_SECONDS', 300, 0, 7 * 24 * 3600),
+    labelingTimeoutSeconds: integer('LABELING_TIMEOUT_SECONDS', 3600, 1, 7 * 24 * 3600),
     labelingDefaults: {
       max_labels: integer('LABELS_MAX', 20, 1, 100),
       min_confidence: number('LABELS_MIN_CONFIDENCE', 50, 0, 100),

@@ -58,6 +58,19 @@ export function decideExpire(state: BlobState, now: Date, graceSeconds: number):
   return next(state, now, 'BlobExpired', { upload_expired_at: state.upload.expires_at });
 }
 
+/**
+ * The backstop for a labeling that never reported back (its deliveries exhausted, a lost
+ * event): after the timeout the blob fails rather than staying IN_PROGRESS for good.
+ */
+export function decideLabelingTimeout(state: BlobState, now: Date, timeoutSeconds: number): BlobFailed | null {
+  if (state.invocation_status !== 'IN_PROGRESS' || !state.started_on) return null;
+  if (now.getTime() < Date.parse(state.started_on) + timeoutSeconds * 1000) return null;
+  return next(state, now, 'BlobFailed', {
+    code: 'LABELING_FAILED',
+    message: `Labeling did not finish within ${timeoutSeconds} s of the upload.`,
+  });
+}
+
 function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed' | 'BlobExpired', Data>(
   state: BlobState,
   now: Date,

@@ -87,8 +87,17 @@ export class BlobProjection {
     return { rows, ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }) };
   }
 
-  /** Blobs still waiting for their upload whose URL expired before `cutoff`, oldest first. */
-  async *waitingSince(cutoff: string): AsyncGenerator<BlobRow> {
+  /** Blobs still waiting for their upload whose URL expired before `cutoff`. */
+  waitingSince(cutoff: string): AsyncGenerator<BlobRow> {
+    return this.inStatus('ACTION_REQUIRED', 'upload_expires_at < :cutoff', cutoff);
+  }
+
+  /** Blobs whose labeling started before `cutoff` and has not ended. */
+  inProgressSince(cutoff: string): AsyncGenerator<BlobRow> {
+    return this.inStatus('IN_PROGRESS', '#blob.started_on < :cutoff', cutoff, { '#blob': 'blob' });
+  }
+
+  private async *inStatus(status: InvocationStatus, filter: string, cutoff: string, names?: Record<string, string>) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await this.client.send(
@@ -96,8 +105,9 @@ export class BlobProjection {
           TableName: this.tableName,
           IndexName: indexes.byStatus,
           KeyConditionExpression: 'status_pk = :status',
-          FilterExpression: 'upload_expires_at < :cutoff',
-          ExpressionAttributeValues: { ':status': 'STATUS#ACTION_REQUIRED', ':cutoff': cutoff },
+          FilterExpression: filter,
+          ExpressionAttributeValues: { ':status': `STATUS#${status}`, ':cutoff': cutoff },
+          ...(names && { ExpressionAttributeNames: names }),
           ExclusiveStartKey: startKey,
         }),
       );

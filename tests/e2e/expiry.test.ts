@@ -64,3 +64,22 @@ describe('expiry', () => {
     expect((await kept.Body!.transformToByteArray()).length).toBe(horse.length);
   });
 });
+
+describe('a labeling that never reports back', () => {
+  it('is recorded LABELING_FAILED by the sweep after the timeout', async () => {
+    // Rekognition never answers: the labeler hangs until its own timeout, far beyond 1 s.
+    const slow = await startStackProcess({
+      env: { LOCAL_REKOGNITION_FAULT: 'hang', LABELING_TIMEOUT_SECONDS: '1', SCHEDULE_INTERVAL_SECONDS: '1' },
+    });
+    try {
+      const { data: blob } = await slow.api.POST('/blobs', {});
+      await fetch(blob!.upload_url!, { method: 'PUT', body: horse, headers: { 'content-type': 'image/png' } });
+      const failed = await waitForStatus(slow, blob!.blob_id, ['FAILED']);
+      expect(failed.failure).toEqual({ code: 'LABELING_FAILED', message: 'Labeling did not finish within 1 s of the upload.' });
+      const { data } = await slow.api.GET('/blobs/{blob_id}/events', { params: { path: { blob_id: blob!.blob_id } } });
+      expect(data!.events.map((event) => event.type)).toEqual(['BlobCreated', 'BlobUploaded', 'BlobFailed']);
+    } finally {
+      await slow.stop();
+    }
+  });
+});

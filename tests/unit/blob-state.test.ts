@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideCreate, decideExpire, decideLabelingResult, decideUpload } from '../../shared/blob/decisions.ts';
+import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
 
@@ -99,6 +99,19 @@ describe('the blob fold', () => {
       (s) => decideUpload(s, late, { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
     );
     expect(expired.events.map((e) => e.type)).toEqual(['BlobCreated', 'BlobExpired']);
+  });
+
+  it('fails a labeling that never reported back, once the timeout has passed', () => {
+    const upload1 = (s: BlobState) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 });
+    expect(play(upload1, (s) => decideLabelingTimeout(s, t(30), 30)).state.invocation_status).toBe('IN_PROGRESS');
+    const { state } = play(upload1, (s) => decideLabelingTimeout(s, t(31), 30));
+    expect(state.failure).toEqual({ code: 'LABELING_FAILED', message: 'Labeling did not finish within 30 s of the upload.' });
+    // A result that comes after the timeout changes nothing, and a finished blob never times out.
+    const late = play(upload1, (s) => decideLabelingTimeout(s, t(31), 30), (s) => decideLabelingResult(s, 2, t(32), { labeled: { labels: [cat], model: 'test', image } }));
+    expect(late.events.map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded', 'BlobFailed']);
+    const done = play(upload1, (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test', image } }), (s) => decideLabelingTimeout(s, t(59), 1));
+    expect(done.state.invocation_status).toBe('COMPLETED');
+    expect(play((s) => decideLabelingTimeout(s, t(59), 1)).state.invocation_status).toBe('ACTION_REQUIRED');
   });
 
   it('has no blob for a log that does not begin with BlobCreated', () => {
