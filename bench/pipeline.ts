@@ -2,7 +2,9 @@
 // Starts the local stack as a child process (as `npm start` would run), measures it and the raw
 // detector and DynamoDB on the same inputs, and prints a table of figures against targets.
 // A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
-// bounded in count and time (the whole run takes about a minute and a half).
+// bounded in count and time (the whole run takes about a minute).
+// BENCH_STACK_ROOT=/path/to/other/checkout runs that checkout's stack instead (before/after
+// comparisons); the raw detector and DynamoDB figures always come from this checkout.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -51,10 +53,23 @@ function cycle(images: BenchImage[], count: number): BenchImage[] {
   return Array.from({ length: count }, (_, i) => images[i % images.length]!);
 }
 
-async function stackWorkers(stack: StackChild): Promise<number> {
+interface StackPoolStats {
+  workers: number;
+  inferences: number;
+  meanInferenceMs: number | null;
+}
+
+/** The stack's own detector pool, through the local Rekognition's non-AWS stats endpoint. */
+async function stackPoolStats(stack: StackChild): Promise<StackPoolStats> {
   const response = await fetch(`${stack.endpoints.rekognition}/_local/stats`);
-  const stats = (await response.json()) as { pool?: { workers?: number } };
-  return stats.pool?.workers ?? Number.NaN;
+  const stats = (await response.json()) as { pool: StackPoolStats };
+  return stats.pool;
+}
+
+/** Mean time inside the stack's workers per image between two readings. */
+function insideWorkerMs(before: StackPoolStats, after: StackPoolStats): number {
+  const total = (stats: StackPoolStats) => (stats.meanInferenceMs ?? 0) * stats.inferences;
+  return (total(after) - total(before)) / Math.max(1, after.inferences - before.inferences);
 }
 
 /** One image all the way: PUT, then poll until it ends. Times are the server's completed_on. */
@@ -100,14 +115,15 @@ async function postThroughput(apiUrl: string): Promise<LoadResult> {
   return closedLoop(POST_LOAD, () => postBlobOk(apiUrl));
 }
 
-function describeTrips(trips: Trip[]): string {
+function describeTrips(trips: Trip[], stackInsideWorkerMs: number): string {
   const part = (pick: (trip: Trip) => number) => median(trips.map(pick)).toFixed(0);
   const failed = trips.filter((trip) => trip.status !== 'COMPLETED').length;
   return (
     `pipeline, one at a time (n=${trips.length}${failed ? `, ${failed} not COMPLETED` : ''}), medians: ` +
     `PUT answered ${part((t) => t.putDone - t.putStart)} ms, ` +
     `upload recorded (started_on) ${part((t) => t.startedOn - t.putStart)} ms, ` +
-    `started_on -> completed_on ${part((t) => t.completedOn - t.startedOn)} ms`
+    `started_on -> completed_on ${part((t) => t.completedOn - t.startedOn)} ms ` +
+    `(the stack's workers: mean ${stackInsideWorkerMs.toFixed(0)} ms inside a worker)`
   );
 }
 
@@ -130,9 +146,9 @@ function tableRows(m: Measurements): Row[] {
   const rawRate = m.raw.burstImages / m.raw.burstSeconds;
   const burstShare = m.burst.imagesPerSecond / rawRate;
   const postShare = m.posts.rate / m.rawPuts.rate;
-  const pct = (share: number) => fixed(share * 100, 0, '%');
+  const pct = (share: number) => fixed(share * 100, 1, '%');
   return [
-    row(`detector per image, warm, median (${m.workers} workers, in-process pool)`, ms(detectorMs)),
+    row(`detector per image, warm, median (${m.workers} worker${m.workers === 1 ? '' : 's'}, in-process pool)`, ms(detectorMs)),
     row('upload -> COMPLETED per image, median', ms(median(tripMs))),
     row('upload -> COMPLETED per image, p95', ms(percentile(tripMs, 95))),
     row('pipeline / detector latency (medians)', fixed(ratio, 2, 'x'), atMost(ratio, TARGETS.ratio, `<= ${TARGETS.ratio}x`)),
@@ -143,7 +159,7 @@ function tableRows(m: Measurements): Row[] {
     row(`raw DynamoDB conditional PutItem, ${POST_LOAD.clients} clients`, fixed(m.rawPuts.rate, 0, ' req/s')),
     row('POST /blobs / raw conditional puts', pct(postShare), atLeast(postShare, TARGETS.postShare, '>= 50%')),
     row('stack RSS at idle after start (VmRSS)', fixed(m.idleRssMiB, 0, ' MiB')),
-    row('stack peak RSS (VmHWM at the end)', fixed(m.peakRssMiB, 0, ' MiB'), atMost(m.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MB')),
+    row('stack peak RSS (VmHWM at the end)', fixed(m.peakRssMiB, 0, ' MiB'), atMost(m.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MiB')),
     row('start to ready (spawn -> ready line)', ms(m.stack.spawnToReadyMs), atMost(m.stack.spawnToReadyMs, TARGETS.readyMs, '<= 3 s')),
     row('  of which ready_ms (reported by the stack)', ms(m.stack.readyMs)),
   ];
@@ -154,8 +170,8 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   const apiUrl = stack.endpoints.api;
   await waitForQuiet(pid, 5000);
   const idleRssMiB = procStatusMiB(pid, 'VmRSS');
-  const stackPool = await stackWorkers(stack);
-  if (stackPool !== workers) log(`warning: the stack runs ${stackPool} detector workers, the bench pool ${workers}`);
+  const stackPool = await stackPoolStats(stack);
+  if (stackPool.workers !== workers) log(`warning: the stack runs ${stackPool.workers} detector workers, the bench pool ${workers}`);
   log(`stack ready in ${stack.spawnToReadyMs.toFixed(0)} ms (ready_ms ${stack.readyMs}); idle RSS ${idleRssMiB.toFixed(0)} MiB`);
 
   const sequentialImages = cycle(images, images.length * SEQUENTIAL_ROUNDS);
@@ -168,8 +184,9 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   await waitForQuiet(pid);
   await sequentialTrips(apiUrl, images); // warm-up: every function and code path once
   await waitForQuiet(pid);
+  const poolBefore = await stackPoolStats(stack);
   const trips = await sequentialTrips(apiUrl, sequentialImages);
-  log(describeTrips(trips));
+  log(describeTrips(trips, insideWorkerMs(poolBefore, await stackPoolStats(stack))));
 
   await waitForQuiet(pid);
   const burst = await pipelineBurst(stack, burstImages);
@@ -185,12 +202,13 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 async function main(): Promise<void> {
   const workers = Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism()));
   const images = await loadImages();
-  const stack = await startStackChild({ DETECTOR_WORKERS: String(workers) });
+  const stack = await startStackChild({ DETECTOR_WORKERS: String(workers) }, process.env.BENCH_STACK_ROOT);
   try {
     const measurements = await measure(stack, workers, images);
     console.log(`\n${formatTable(tableRows(measurements))}\n`);
   } finally {
-    await stack.stop();
+    const ended = await stack.stop();
+    if (ended === 'killed') log('the stack did not exit within 10 s of SIGTERM; it was killed');
   }
 }
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+const thisCheckout = fileURLToPath(new URL('../', import.meta.url));
 
 export interface StackEndpoints {
   api: string;
@@ -24,14 +24,22 @@ export interface StackChild {
   spawnToReadyMs: number;
   /** What the stack itself reports in the ready line (from startStack's first line to ready). */
   readyMs: number;
-  stop(): Promise<void>;
+  /** SIGTERM; SIGKILL if the stack has not exited after STOP_GRACE_MS. Resolves how it ended. */
+  stop(): Promise<'exited' | 'killed'>;
 }
+
+/**
+ * Seen once, after a run with one detector worker: the stack's SIGTERM shutdown never finished
+ * (servers waiting on keep-alive connections from its own clients). A report must still end.
+ */
+const STOP_GRACE_MS = 10_000;
 
 interface ReadyLine extends StackEndpoints {
   ready_ms: number;
 }
 
-export async function startStackChild(env: Record<string, string>): Promise<StackChild> {
+/** `projectRoot` may be another checkout, to compare its stack against this one's (before/after). */
+export async function startStackChild(env: Record<string, string>, projectRoot = thisCheckout): Promise<StackChild> {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'image-labeling-bench-'));
   const started = performance.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
@@ -50,8 +58,16 @@ export async function startStackChild(env: Record<string, string>): Promise<Stac
     readyMs,
     stop: async () => {
       child.kill('SIGTERM');
-      await exited;
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'killed'>((resolve) => (timer = setTimeout(() => resolve('killed'), STOP_GRACE_MS)));
+      const ended = await Promise.race([exited.then(() => 'exited' as const), grace]);
+      clearTimeout(timer);
+      if (ended === 'killed') {
+        child.kill('SIGKILL');
+        await exited;
+      }
       rmSync(dataDirectory, { recursive: true, force: true });
+      return ended;
     },
   };
 }

@@ -6,6 +6,11 @@
 import sharp, { type Metadata } from 'sharp';
 import { RekognitionError } from './errors.ts';
 
+// libvips caches recent operations (up to 50 MB, 100 items) to reuse results for repeated
+// inputs; every upload here is a different image, so the cache would only hold memory.
+// (sharp already keeps libvips to one thread per image on glibc Linux, against fragmentation.)
+sharp.cache(false);
+
 /** Rekognition's documented set quota: "minimum image dimensions is 80 pixels for both height and width". */
 export const MIN_IMAGE_SIDE = 80;
 /** Rekognition's documented maximum for DetectLabels: 10K pixels for both width and height. */

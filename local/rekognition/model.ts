@@ -14,7 +14,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { postprocess, type Detection, type PostprocessOptions } from './postprocess.ts';
 import type { Letterbox } from './image.ts';
 
-export const MODEL_NAME = 'centernet-coco80';
+export { MODEL_NAME } from './model-info.ts';
 const OUTPUT_NODE = 'tower_0/detections';
 
 /**
@@ -76,16 +76,34 @@ async function loadGraph(modelDir: string): Promise<GraphModel<tf.io.IOHandlerSy
   const json = JSON.parse(jsonText) as tf.io.ModelJSON;
   const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength);
-  return loadGraphModelSync(tf.io.fromMemorySync({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  const artifacts: tf.io.ModelArtifacts = { modelTopology: json.modelTopology, weightSpecs, weightData };
+  const model = loadGraphModelSync(tf.io.fromMemorySync(artifacts));
+  // The GraphModel keeps the artifacts object it was given (only for save()), so the 4 MB of
+  // float16 weight bytes would stay in every worker after being decoded into the WASM heap.
+  delete artifacts.weightData;
+  return model;
 }
 
-/** Raw 0-255 RGB goes in as float32; the graph does its own normalisation. */
-function toInputTensor(input: ModelInput): tf.Tensor4D {
-  const size = input.inputSize;
-  return tf.tensor4d(Float32Array.from(input.pixels), [1, size, size, 3]);
+/**
+ * Raw 0-255 RGB goes in as float32; the graph does its own normalisation. The float32 staging
+ * array (3 MB at 512x512) is reused: the WASM backend copies it into its heap synchronously when
+ * the tensor is made, so a fresh array per image was only work for the GC.
+ */
+function inputStager(): (input: ModelInput) => tf.Tensor4D {
+  let staging = new Float32Array(0);
+  return (input) => {
+    const size = input.inputSize;
+    if (staging.length !== size * size * 3) staging = new Float32Array(size * size * 3);
+    staging.set(input.pixels);
+    return tf.tensor4d(staging, [1, size, size, 3]);
+  };
 }
 
-async function runGraph(model: GraphModel<tf.io.IOHandlerSync>, input: ModelInput): Promise<Float32Array> {
+async function runGraph(
+  model: GraphModel<tf.io.IOHandlerSync>,
+  toInputTensor: (input: ModelInput) => tf.Tensor4D,
+  input: ModelInput,
+): Promise<Float32Array> {
   const tensor = toInputTensor(input);
   try {
     const output = model.execute(tensor, OUTPUT_NODE) as tf.Tensor;
@@ -103,8 +121,9 @@ export async function loadCenterNet(options: LoadModelOptions = {}): Promise<Cen
   await initBackend();
   const model = await loadGraph(options.modelDir ?? defaultModelDir());
   const post: PostprocessOptions = { ...DEFAULT_POSTPROCESS, ...options.postprocess };
+  const toInputTensor = inputStager();
   return {
-    infer: async (input) => postprocess(await runGraph(model, input), input, post),
+    infer: async (input) => postprocess(await runGraph(model, toInputTensor, input), input, post),
     dispose: () => model.dispose(),
   };
 }

@@ -4,6 +4,8 @@
  * - Each worker loads CenterNet once and stays warm; one job per worker at a time.
  * - Image validation and letterboxing run in sharp (libuv thread pool), so the main thread only
  *   shuffles buffers and the API server sharing the process stays responsive.
+ * - Pixels reach a worker through its own shared input slot, copied in when the job is handed
+ *   over: no buffer is allocated or transferred per image.
  * - Admission is bounded: at most `workers + maxQueue` requests are in flight; beyond that
  *   `detect` fails fast with a ThrottlingException instead of growing an unbounded backlog.
  */
@@ -47,6 +49,15 @@ export const DEFAULT_MAX_QUEUE = 32;
 
 const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
+/**
+ * V8's default young generation (two 16 MB semi-spaces) is sized for allocation-heavy JS; a
+ * detector worker allocates little JS per image (pixels and tensors live in the WASM heap), yet
+ * the default let each worker keep ~30 MB of nursery resident. Measured per image over 60 images:
+ * GC time 0.4 ms by default, 0.9 ms at 16 MB, 1.6 ms at 8 MB, 2.2 ms at 4 MB, against ~180 ms
+ * of inference; 8 MB keeps that under 1% and saves ~20 MB per worker.
+ */
+const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8 };
+
 interface Job {
   id: number;
   input: ModelInput;
@@ -62,6 +73,8 @@ interface Deferred {
 
 interface Slot {
   worker: Worker;
+  /** The worker's input slot (shared memory); written only while the worker has no job. */
+  input: Uint8Array;
   ready: boolean;
   job: Job | undefined;
   started: Deferred;
@@ -85,11 +98,6 @@ function intAtLeast(value: number | undefined, fallback: number, name: string, m
   return result;
 }
 
-/** A private, detachable copy: sharp's output may be a view into memory that cannot be transferred. */
-function detachableCopy(input: ModelInput): ModelInput {
-  return { ...input, pixels: new Uint8Array(input.pixels) };
-}
-
 function internalError(message: string): RekognitionError {
   return new RekognitionError('InternalServerError', message);
 }
@@ -98,7 +106,7 @@ export class DetectorPool {
   readonly size: number;
   readonly maxQueue: number;
   private readonly logger: Logger;
-  private readonly config: WorkerConfig;
+  private readonly config: Omit<WorkerConfig, 'inputSlot'>;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private readonly startup: Promise<void>;
@@ -129,7 +137,7 @@ export class DetectorPool {
     this.admit();
     try {
       const prepared = await prepareImage(imageBytes, MODEL_INPUT_SIZE);
-      return await this.run(detachableCopy(prepared));
+      return await this.run(prepared);
     } finally {
       this.inFlight -= 1;
     }
@@ -184,22 +192,27 @@ export class DetectorPool {
       const job = this.queue.shift();
       if (!job) return;
       slot.job = job;
-      const request: DetectRequest = { type: 'detect', id: job.id, input: job.input };
-      slot.worker.postMessage(request, [job.input.pixels.buffer as ArrayBuffer]);
+      const { pixels, inputSize, scaledWidth, scaledHeight } = job.input;
+      slot.input.set(pixels);
+      const request: DetectRequest = { type: 'detect', id: job.id, letterbox: { inputSize, scaledWidth, scaledHeight } };
+      slot.worker.postMessage(request);
     }
   }
 
   private spawn(): Slot {
+    const inputSlot = new SharedArrayBuffer(this.config.inputSize * this.config.inputSize * 3);
+    const workerData: WorkerConfig = { ...this.config, inputSlot };
     // execArgv: [] — a parent started by tsx or vitest passes loader flags a worker must not
     // inherit; worker-entry.mjs installs tsx for the worker itself.
     const worker = new Worker(WORKER_ENTRY, {
-      workerData: this.config,
+      workerData,
       execArgv: [],
+      resourceLimits: WORKER_RESOURCE_LIMITS,
       stdout: true,
       stderr: true,
       name: 'rekognition-detector',
     });
-    const slot: Slot = { worker, ready: false, job: undefined, started: deferred() };
+    const slot: Slot = { worker, input: new Uint8Array(inputSlot), ready: false, job: undefined, started: deferred() };
     this.slots.add(slot);
     worker.on('message', (reply: WorkerReply) => this.onReply(slot, reply));
     worker.on('error', (error) => this.logger.error('detector worker error', { error: error.message }));

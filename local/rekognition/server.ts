@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { RekognitionError, isRekognitionError, type RekognitionErrorType } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { toRekognitionLabels, type WireLabel } from './labels.ts';
-import { MODEL_NAME } from './model.ts';
+import { MODEL_NAME } from './model-info.ts';
 import { DetectorPool, type DetectorPoolStats } from './pool.ts';
 
 export interface RekognitionServerOptions {

@@ -1,7 +1,7 @@
 /**
  * Detector worker: loads CenterNet once, warms it up, then answers `detect` messages one at a
  * time (the pool never sends a second job before the first is answered). Started through
- * worker-entry.mjs, which installs the TypeScript loader for this thread.
+ * worker-entry.mjs, which installs tsx's CommonJS hook for this thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCenterNet, warmUp, type CenterNetModel } from './model.ts';
@@ -15,10 +15,10 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function handle(model: CenterNetModel, request: DetectRequest): Promise<void> {
+async function handle(model: CenterNetModel, pixels: Uint8Array, request: DetectRequest): Promise<void> {
   const started = performance.now();
   try {
-    const detections = await model.infer(request.input);
+    const detections = await model.infer({ ...request.letterbox, pixels });
     reply({ type: 'result', id: request.id, detections, inferenceMs: performance.now() - started });
   } catch (error) {
     reply({ type: 'failed', id: request.id, message: errorMessage(error) });
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const model = await loadCenterNet(config);
   const loaded = performance.now();
   await warmUp(model, config.inputSize);
-  parentPort.on('message', (request: DetectRequest) => void handle(model, request));
+  const pixels = new Uint8Array(config.inputSlot);
+  parentPort.on('message', (request: DetectRequest) => void handle(model, pixels, request));
   reply({ type: 'ready', loadMs: loaded - started, warmupMs: performance.now() - loaded });
 }
 
