@@ -85,7 +85,14 @@ export async function startDynamoDb(options: {
     close: async () => {
       client.destroy();
       agent.destroy();
-      await Promise.all([front, backend].map((server) => new Promise((resolve) => server.close(resolve))));
+      // Consumers still running keep keep-alive connections busy; close() alone would wait on them.
+      await Promise.all(
+        [front, backend].map((server) => {
+          const closed = new Promise((resolve) => server.close(resolve));
+          server.closeAllConnections();
+          return closed;
+        }),
+      );
     },
   };
 }
