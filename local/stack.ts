@@ -117,12 +117,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   closers.push(() => rekognition.close());
 
   const runtime = new LambdaRuntime(options.projectRoot);
-  const eventBridgeUrlPlaceholder = 'http://127.0.0.1:1';
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
     AWS_ENDPOINT_URL_S3: s3.url,
     AWS_ENDPOINT_URL_REKOGNITION: rekognition.url,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridgeUrlPlaceholder,
   });
   await runtime.load(template.functions);
 

@@ -2,16 +2,15 @@
 // projector that shrugs off duplicates, and a read model that rebuilds to the same rows.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, localCredentials, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+import { projectRoot } from '../support/template.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const readModelTable = 'image-labeling-BlobsReadModelTable';
 
 let stack: StackProcess;

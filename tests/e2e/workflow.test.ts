@@ -6,11 +6,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobEvent } from '../../shared/blob/events.ts';
-import { startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+import { localCredentials, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
-const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local-secret-key' };
 
 let stack: StackProcess;
 beforeAll(async () => {

@@ -4,7 +4,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DurableQueues } from '../../local/durable-queue.ts';
@@ -12,12 +11,11 @@ import { startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb.ts';
 import { LocalEventBridge, type PutEventsEntry } from '../../local/eventbridge/bus.ts';
 import { LocalPipe } from '../../local/eventbridge/pipe.ts';
 import { LambdaRuntime } from '../../local/lambda-runtime.ts';
-import { loadTestTemplate } from '../support/template.ts';
+import { loadTestTemplate, projectRoot } from '../support/template.ts';
 import { decideCreate } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const template = loadTestTemplate();
 const definition = template.pipes[0]!;
 const table = template.tables.find((t) => t.name === definition.sourceTable)!;
@@ -33,7 +31,7 @@ beforeAll(async () => {
   // The crash: dynalite commits, but the capture never runs.
   dynamodb = await startDynamoDb({ directory: join(directory, 'db'), host: '127.0.0.1', tables: template.tables, onInsert: async () => {} });
   queues = await DurableQueues.open(join(directory, 'queues'));
-  const runtime = new LambdaRuntime(root);
+  const runtime = new LambdaRuntime(projectRoot);
   await runtime.load(template.functions.filter((fn) => fn.logicalId === definition.enrichmentFunction));
   const bus = new LocalEventBridge({
     buses: template.buses,

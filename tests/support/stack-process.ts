@@ -4,11 +4,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import createClient from 'openapi-fetch';
 import type { paths } from '../../shared/generated/openapi.ts';
+import { projectRoot } from './template.ts';
 
-const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export interface StackProcess {
   apiUrl: string;

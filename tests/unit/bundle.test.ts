@@ -1,18 +1,16 @@
 // `sam build` bundles each function with esbuild using Metadata.BuildProperties; the same
 // bundling here catches an import that only resolves under tsx (or not at all).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { loadTestTemplate } from '../support/template.ts';
+import { loadTestTemplate, projectRoot } from '../support/template.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const template = loadTestTemplate();
 
 describe('each function bundles for Lambda', () => {
   it.each(template.functions.map((fn) => [fn.logicalId, fn.entryPoint] as const))('%s (%s)', async (_id, entryPoint) => {
     const result = await build({
-      entryPoints: [`${root}${entryPoint}`],
+      entryPoints: [`${projectRoot}${entryPoint}`],
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -31,7 +29,7 @@ describe('each function bundles for Lambda', () => {
   });
 
   it('keeps the template and this test in step about the build settings', () => {
-    const raw = readFileSync(`${root}template.yaml`, 'utf8');
+    const raw = readFileSync(`${projectRoot}template.yaml`, 'utf8');
     expect(raw.match(/BuildMethod: esbuild/g)).toHaveLength(template.functions.length);
     expect(raw).toContain("OutExtension: ['.js=.mjs']");
   });

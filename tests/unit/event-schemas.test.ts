@@ -1,7 +1,6 @@
 // events/ is what consumers of the blob bus build on: its schemas must describe what the code
 // really publishes, and its samples must be what each consumer really receives.
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -20,11 +19,10 @@ import {
   type BlobUploaded,
 } from '../../shared/blob/events.ts';
 import { evolve, type BlobState } from '../../shared/blob/state.ts';
-import { loadTestTemplate } from '../support/template.ts';
+import { loadTestTemplate, projectRoot } from '../support/template.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const schemaDir = `${root}events/schemas/`;
-const sampleDir = `${root}events/samples/`;
+const schemaDir = `${projectRoot}events/schemas/`;
+const sampleDir = `${projectRoot}events/samples/`;
 const readJson = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
 interface Envelope<Detail = Record<string, unknown>> {
@@ -281,7 +279,7 @@ describe('events/samples', () => {
   });
 
   it('documents a rule pattern in events/README.md that picks the labeled cat and nothing else', () => {
-    const readme = readFileSync(`${root}events/README.md`, 'utf8');
+    const readme = readFileSync(`${projectRoot}events/README.md`, 'utf8');
     const pattern = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]!) as unknown;
     const matched = blobSamples.filter((file) => matchesEventPattern(pattern, sample(file)));
     expect(matched).toEqual(['project-blob.blob-labeled.json']);

@@ -1,14 +1,12 @@
 // template.yaml, openapi.yaml and functions/ must agree: a route without a handler, a rule
 // aimed at nothing or an operation nobody serves would only show up after a deploy.
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadTestTemplate } from '../support/template.ts';
+import { loadTestTemplate, projectRoot } from '../support/template.ts';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const template = loadTestTemplate();
-const openapi = parse(readFileSync(`${root}openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
+const openapi = parse(readFileSync(`${projectRoot}openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
 const operations = Object.entries(openapi.paths).flatMap(([path, item]) =>
   Object.keys(item).map((method) => ({ method: method.toUpperCase(), path })),
 );
@@ -30,8 +28,8 @@ describe('template, contract and handlers agree', () => {
   it.each(template.functions.map((fn) => [fn.logicalId, fn] as const))(
     '%s has an entry point that exports its handler',
     async (_id, fn) => {
-      expect(existsSync(`${root}${fn.entryPoint}`)).toBe(true);
-      const module = (await import(`${root}${fn.entryPoint}`)) as Record<string, unknown>;
+      expect(existsSync(`${projectRoot}${fn.entryPoint}`)).toBe(true);
+      const module = (await import(`${projectRoot}${fn.entryPoint}`)) as Record<string, unknown>;
       expect(typeof module[fn.exportName]).toBe('function');
     },
   );
@@ -84,7 +82,7 @@ describe('template, contract and handlers agree', () => {
   });
 
   it('runs on a current Lambda Node.js runtime', () => {
-    const raw = readFileSync(`${root}template.yaml`, 'utf8');
+    const raw = readFileSync(`${projectRoot}template.yaml`, 'utf8');
     const runtimes = [...raw.matchAll(/Runtime:\s*nodejs(\d+)\.x/g)].map((m) => Number(m[1]));
     expect(runtimes.length).toBeGreaterThan(0);
     for (const version of runtimes) expect(version).toBeGreaterThanOrEqual(22);
