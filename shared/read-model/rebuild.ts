@@ -1,6 +1,7 @@
 // Rebuilds the read model from the event log: the log is the truth, the read model only a
 // fold of it, so it can always be thrown away and made again.
-import { BatchWriteCommand, paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWriteAll } from './batch-write.ts';
 import type { BlobEvent } from '../blob/events.ts';
 import { foldBlob } from '../blob/state.ts';
 import type { BlobProjection } from './blob-projection.ts';
@@ -44,16 +45,8 @@ async function deleteAll(client: DynamoDBDocumentClient, table: string): Promise
   let deleted = 0;
   for await (const page of paginateScan({ client }, { TableName: table, ProjectionExpression: 'pk, sk' })) {
     const keys = page.Items ?? [];
-    for (let i = 0; i < keys.length; i += 25) {
-      let requests: NonNullable<ConstructorParameters<typeof BatchWriteCommand>[0]['RequestItems']>[string] = keys
-        .slice(i, i + 25)
-        .map((key) => ({ DeleteRequest: { Key: key } }));
-      while (requests.length > 0) {
-        const result = await client.send(new BatchWriteCommand({ RequestItems: { [table]: requests } }));
-        requests = result.UnprocessedItems?.[table] ?? [];
-      }
-      deleted += Math.min(25, keys.length - i);
-    }
+    await batchWriteAll(client, table, keys.map((key) => ({ DeleteRequest: { Key: key } })));
+    deleted += keys.length;
   }
   return deleted;
 }
