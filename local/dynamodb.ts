@@ -1,9 +1,9 @@
-// Local DynamoDB: dynalite (the real wire protocol, LevelDB on disk) behind a thin proxy
-// that adds what dynalite lacks and the product relies on: a stream of inserted items.
+// Local DynamoDB: dynalite (the real wire protocol, LevelDB on disk), its request handler
+// wrapped to add what dynalite lacks and the product relies on: a stream of inserted items.
 // A captured insert is stored durably before the client hears "200", and anything that
 // slipped through (a crash between dynalite's write and the capture) is found again at
-// start-up by `unpublishedItems`.
-import { createServer, request, Agent, type IncomingMessage, type Server } from 'node:http';
+// start-up by the pipes' recovery scan (`scanItems`).
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -31,15 +31,6 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
-function readBody(message: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    message.on('data', (chunk: Buffer) => chunks.push(chunk));
-    message.on('end', () => resolve(Buffer.concat(chunks)));
-    message.on('error', reject);
-  });
-}
-
 export function keysOf(table: LocalTable, item: DynamoItem): DynamoItem {
   return Object.fromEntries(table.keySchema.map((key) => [key.AttributeName, item[key.AttributeName]!]));
 }
@@ -51,26 +42,15 @@ export async function startDynamoDb(options: {
   onInsert: (insert: StreamInsert) => Promise<void>;
 }): Promise<LocalDynamoDb> {
   const backend = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  const backendPort = await listen(backend, 0, '127.0.0.1');
-  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  // dynalite's own port is never used; listening only keeps its close() (which closes the
+  // database) working. Requests reach its handler in-process, without a second HTTP hop.
+  await listen(backend, 0, '127.0.0.1');
+  const dynaliteHandler = backend.listeners('request')[0] as RequestListener;
   const streamTables = new Map(options.tables.filter((t) => t.streamViewType).map((t) => [t.name, t]));
 
-  const front = createServer(async (req, res) => {
-    try {
-      const body = await readBody(req);
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const upstream = await forward(backendPort, agent, req, body);
-      if (upstream.status === 200 && target.endsWith('.PutItem')) {
-        const input = JSON.parse(body.toString('utf8')) as { TableName: string; Item: DynamoItem };
-        const table = streamTables.get(input.TableName);
-        if (table) await options.onInsert({ table, keys: keysOf(table, input.Item), newImage: input.Item });
-      }
-      res.writeHead(upstream.status, upstream.headers);
-      res.end(upstream.body);
-    } catch (error) {
-      res.writeHead(500, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-    }
+  const front = createServer((req, res) => {
+    if (String(req.headers['x-amz-target'] ?? '').endsWith('.PutItem')) captureInsert(req, res, streamTables, options.onInsert);
+    dynaliteHandler(req, res);
   });
   front.keepAliveTimeout = 60_000;
   const port = await listen(front, 0, options.host);
@@ -84,7 +64,6 @@ export async function startDynamoDb(options: {
     client,
     close: async () => {
       client.destroy();
-      agent.destroy();
       // Consumers still running keep keep-alive connections busy; close() alone would wait on them.
       await Promise.all(
         [front, backend].map((server) => {
@@ -97,24 +76,39 @@ export async function startDynamoDb(options: {
   };
 }
 
-function forward(port: number, agent: Agent, req: IncomingMessage, body: Buffer) {
-  return new Promise<{ status: number; headers: Record<string, string | string[]>; body: Buffer }>((resolve, reject) => {
-    const upstream = request(
-      { host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers, agent },
-      async (response) => {
-        try {
-          const headers = Object.fromEntries(
-            Object.entries(response.headers).filter((entry): entry is [string, string | string[]] => entry[1] !== undefined),
-          );
-          resolve({ status: response.statusCode ?? 500, headers, body: await readBody(response) });
-        } catch (error) {
-          reject(error as Error);
-        }
+/**
+ * A successful PutItem into a table with a stream becomes a stream record, stored durably
+ * before the client hears "200": dynalite's response is held back until onInsert resolves.
+ */
+function captureInsert(
+  req: IncomingMessage,
+  res: ServerResponse,
+  streamTables: Map<string, LocalTable>,
+  onInsert: (insert: StreamInsert) => Promise<void>,
+): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const end = res.end.bind(res) as (body?: string | Buffer) => ServerResponse;
+  res.end = ((body?: string | Buffer) => {
+    const put = res.statusCode === 200 ? streamPutOf(chunks, streamTables) : undefined;
+    if (!put) return end(body);
+    onInsert({ table: put.table, keys: keysOf(put.table, put.item), newImage: put.item }).then(
+      () => end(body),
+      (error: unknown) => {
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/x-amz-json-1.0');
+        end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
       },
     );
-    upstream.on('error', reject);
-    upstream.end(body);
-  });
+    return res;
+  }) as typeof res.end;
+}
+
+function streamPutOf(chunks: Buffer[], streamTables: Map<string, LocalTable>): { table: LocalTable; item: DynamoItem } | undefined {
+  const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { TableName: string; Item: DynamoItem };
+  const table = streamTables.get(input.TableName);
+  return table && { table, item: input.Item };
 }
 
 async function createTable(client: DynamoDBClient, table: LocalTable): Promise<void> {
