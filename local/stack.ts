@@ -3,7 +3,6 @@
 // AWS_ENDPOINT_URL_* variables, and runs the product's own handlers unchanged.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DurableQueues } from './durable-queue.ts';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from './dynamodb.ts';
 import { LocalApiGateway } from './api-gateway.ts';
@@ -101,7 +100,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   closers.push(() => s3.close());
 
-  const s3Client = new S3Client({ endpoint: s3.url, forcePathStyle: true, region, credentials: LOCAL_CREDENTIALS });
   const fault = process.env.LOCAL_REKOGNITION_FAULT;
   const rekognition = fault
     ? await startFaultyRekognition(options.host, fault)
@@ -109,10 +107,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         host: options.host,
         port: 0,
         workers: options.detectorWorkers,
-        readS3Object: async (bucket, key) => {
-          const object = await s3Client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-          return object.Body!.transformToByteArray();
-        },
+        readS3Object: (bucket, key) => s3.readObject(bucket, key),
       });
   closers.push(() => rekognition.close());
 
@@ -180,7 +175,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     runtime,
     idle: () => queues.idle(),
     close: async () => {
-      s3Client.destroy();
       for (const close of closers.reverse()) await close();
     },
   };

@@ -46,6 +46,11 @@ export interface StartS3Options {
 export interface RunningS3 {
   url: string;
   port: number;
+  /**
+   * Reads a stored object in-process, unauthenticated. For stand-ins of services that read S3
+   * from inside AWS (Rekognition's S3Object): they never go through the public endpoint.
+   */
+  readObject(bucket: string, key: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -114,6 +119,7 @@ export async function startS3(options: StartS3Options): Promise<RunningS3> {
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
+    readObject: (bucket, key) => upstream.readObject(bucket, key),
     close: async () => {
       await closeGracefully(server);
       await releaseBackends();
@@ -153,6 +159,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   const spoolPath = join(context.spoolDirectory, requestId);
   let continued = !expectsContinue;
+  let spooled = false;
   try {
     const target = parseRequestTarget(req.url ?? '/');
     const method = req.method ?? 'GET';
@@ -163,6 +170,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
       res.writeContinue();
       continued = true;
     }
+    spooled = plan !== undefined;
     const body = plan ? await spoolBody(req, plan, spoolPath) : undefined;
     const upstream = await context.upstream.forward({
       method,
@@ -175,7 +183,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
   } catch (error) {
     sendError(req, res, toS3Error(error), requestId, continued);
   } finally {
-    await rm(spoolPath, { force: true }).catch(() => undefined);
+    if (spooled) await rm(spoolPath, { force: true }).catch(() => undefined);
   }
 }
 

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http, { type IncomingMessage, type OutgoingHttpHeaders, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -26,6 +27,8 @@ interface S3rverInstance {
   on(event: 'event', listener: (event: { readonly Records: readonly S3rverEventRecord[] }) => void): unknown;
   readonly store: {
     getMetadata(bucket: string, key: string): Promise<Readonly<Record<string, string | number | undefined>>>;
+    /** Where the store keeps a key's bytes ('object') or its metadata. */
+    getResourcePath(bucket: string, key: string, resource: 'object'): string;
   };
 }
 
@@ -65,6 +68,8 @@ export interface UpstreamResponse {
 export interface Upstream {
   forward(request: UpstreamRequest): Promise<UpstreamResponse>;
   objectMetadata(bucket: string, key: string): Promise<{ contentType?: string; etag?: string }>;
+  /** A stored object's bytes straight from s3rver's store, for stand-ins of AWS services that read S3 internally. */
+  readObject(bucket: string, key: string): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -98,17 +103,29 @@ export async function startUpstream(options: { directory: string; buckets: reado
     correlation.run(String(req.headers[CORRELATION_HEADER] ?? ''), () => handler(req, res));
   });
   server.requestTimeout = 0; // large uploads may legitimately take long
+  // Connections are reused (a fresh one per request cost as much CPU as s3rver's own work).
+  // Reuse is safe only if the server never closes an idle connection by itself: with its
+  // default 5 s idle timeout, a request could be sent on a socket the server was just
+  // closing, and surface as a spurious 500. close() ends the connections instead.
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
-  // A fresh loopback connection per request: reusing idle keep-alive sockets
-  // races with the server closing them and would surface as spurious 500s.
-  const agent = new http.Agent({ keepAlive: false });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
   return {
     forward: (request) => forward(request, { port, agent, region: options.region, creations }),
     objectMetadata: async (bucket, key) => {
       const metadata = await s3rver.store.getMetadata(bucket, key);
       return { contentType: asString(metadata['content-type']), etag: asString(metadata['etag'])?.replace(/"/g, '') };
+    },
+    readObject: async (bucket, key) => {
+      // One read of the stored file; s3rver's getObject would also read its metadata and MD5.
+      try {
+        return await readFile(s3rver.store.getResourcePath(bucket, key, 'object'));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`no object ${bucket}/${key}`, { cause: error });
+        throw error;
+      }
     },
     close: async () => {
       agent.destroy();

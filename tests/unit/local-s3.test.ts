@@ -266,6 +266,14 @@ describe('SDK operations through the normal client', () => {
     expect(await objectExists(key)).toBe(false);
   });
 
+  it('serves stored objects in-process to other stand-ins (readObject), and rejects missing ones', async () => {
+    const bytes = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
+    await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'internal/read.bin', Body: bytes }));
+    expect(Buffer.compare(await server.readObject(BUCKET, 'internal/read.bin'), bytes)).toBe(0);
+    await expect(server.readObject(BUCKET, 'internal/missing.bin')).rejects.toThrow(/no object/);
+    await expect(server.readObject('no-such-bucket', 'internal/read.bin')).rejects.toThrow();
+  });
+
   it('accepts a streamed aws-chunked upload and checks its trailing CRC32', async () => {
     const chunks = [Buffer.alloc(70_000, 'a'), Buffer.from('tail')];
     await client().send(
