@@ -76,10 +76,12 @@ export function isTerminal(blob: BlobStatus): boolean {
 export async function waitUntilTerminal(apiUrl: string, blobId: string, pollMs: number, timeoutMs: number): Promise<BlobStatus> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    // Sleep first: nothing is ready right after the upload, and an early GET only competes
+    // with the pipeline for the stack's one thread.
+    await sleep(pollMs);
     const blob = await getBlob(apiUrl, blobId);
     if (isTerminal(blob)) return blob;
     if (Date.now() > deadline) throw new Error(`blob ${blobId} still ${blob.invocation_status} after ${timeoutMs} ms`);
-    await sleep(pollMs);
   }
 }
 

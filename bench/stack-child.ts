@@ -43,7 +43,9 @@ interface ReadyLine extends StackEndpoints {
 export async function startStackChild(env: Record<string, string>, projectRoot = thisCheckout): Promise<StackChild> {
   const dataDirectory = mkdtempSync(join(tmpdir(), 'image-labeling-bench-'));
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  // BENCH_STACK_NODE_ARGS adds node flags to the stack (e.g. "--cpu-prof --cpu-prof-dir=prof").
+  const nodeArgs = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'local/main.ts'], {
     cwd: projectRoot,
     env: { ...process.env, PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
