@@ -1,6 +1,6 @@
-// Starts `npm start`'s entry point in a child process the way tests/support/stack-process.ts
-// does (same command, same environment), but keeps what a benchmark needs and the test helper
-// does not expose: the pid (for /proc memory and CPU figures) and the spawn-to-ready time.
+// Starts the stack in a child process as `npm start` does (the same entry point, node flags and
+// MALLOC_ARENA_MAX as package.json's start script), but keeps what a benchmark needs and the test
+// helper does not expose: the pid (for /proc memory and CPU figures) and the spawn-to-ready time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,9 @@ export interface StackChild {
  */
 const STOP_GRACE_MS = 10_000;
 
+/** package.json's start script sets these too; README "Performance" says why. */
+const START_NODE_ARGS = ['--heap-growing-percent=30'];
+
 interface ReadyLine extends StackEndpoints {
   ready_ms: number;
 }
@@ -45,9 +48,9 @@ export async function startStackChild(env: Record<string, string>, projectRoot =
   const started = performance.now();
   // BENCH_STACK_NODE_ARGS adds node flags to the stack (e.g. "--cpu-prof --cpu-prof-dir=prof").
   const nodeArgs = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'local/main.ts'], {
+  const child = spawn(process.execPath, [...START_NODE_ARGS, ...nodeArgs, '--import', 'tsx', 'local/main.ts'], {
     cwd: projectRoot,
-    env: { ...process.env, PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
+    env: { ...process.env, MALLOC_ARENA_MAX: '2', PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
