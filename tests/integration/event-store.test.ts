@@ -1,10 +1,11 @@
-// The event log against the local DynamoDB (dynalite behind the stream-capturing proxy):
+// The event log against the local DynamoDB (dynalite with its stream capture):
 // the conditional put is what lets exactly one writer win a version.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from '../../local/dynamodb.ts';
 import { loadTestTemplate } from '../support/template.ts';
 import { runCommand } from '../../shared/blob/commands.ts';
@@ -19,6 +20,7 @@ let directory: string;
 let dynamodb: LocalDynamoDb;
 let store: DynamoDbEventStore;
 const inserts: StreamInsert[] = [];
+let beforeCapture: (insert: StreamInsert) => Promise<void> = async () => {};
 
 beforeAll(async () => {
   directory = mkdtempSync(join(tmpdir(), 'event-store-'));
@@ -26,10 +28,17 @@ beforeAll(async () => {
     directory,
     host: '127.0.0.1',
     tables: template.tables,
-    onInsert: async (insert) => void inserts.push(insert),
+    onInsert: async (insert) => {
+      await beforeCapture(insert);
+      inserts.push(insert);
+    },
   });
   const client = DynamoDBDocumentClient.from(dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
   store = new DynamoDbEventStore(client, table.name);
+});
+
+afterEach(() => {
+  beforeCapture = async () => {};
 });
 
 afterAll(async () => {
@@ -98,6 +107,33 @@ describe('DynamoDbEventStore', () => {
     expect(inserts.length).toBe(before + 1);
     expect(inserts.at(-1)?.newImage.blob_id).toEqual({ S: first.blob_id });
     expect(inserts.at(-1)?.keys).toEqual({ blob_id: { S: first.blob_id }, version: { N: '1' } });
+  });
+
+  it('answers a put only once its stream record is captured', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    beforeCapture = () => held;
+    const event = created();
+    let answered = false;
+    const append = store.append(event).then(() => (answered = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    release();
+    await append;
+    expect(inserts.at(-1)?.newImage.blob_id).toEqual({ S: event.blob_id });
+  });
+
+  it('answers 500 InternalServerError when the capture fails, so the writer does not take it as done', async () => {
+    beforeCapture = async () => {
+      throw new Error('disk full');
+    };
+    const client = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ endpoint: dynamodb.url, region: 'us-east-1', credentials: { accessKeyId: 'l', secretAccessKey: 'l' }, maxAttempts: 1 }),
+    );
+    const failing = new DynamoDbEventStore(client, table.name);
+    const error = await failing.append(created()).then(() => undefined, (caught: unknown) => caught);
+    expect(error).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
+    client.destroy();
   });
 
   it('returns nothing for an unknown blob', async () => {
