@@ -103,7 +103,7 @@ export async function startUpstream(options: { directory: string; buckets: reado
     correlation.run(String(req.headers[CORRELATION_HEADER] ?? ''), () => handler(req, res));
   });
   server.requestTimeout = 0; // large uploads may legitimately take long
-  // Connections are reused (a fresh one per request cost as much CPU as s3rver's own work).
+  // Connections are reused: a fresh loopback connection per request is overhead on every S3 call.
   // Reuse is safe only if the server never closes an idle connection by itself: with its
   // default 5 s idle timeout, a request could be sent on a socket the server was just
   // closing, and surface as a spurious 500. close() ends the connections instead.
