@@ -76,8 +76,8 @@ async function createScratchTable(client: DynamoDBClient): Promise<void> {
 }
 
 /**
- * The local DynamoDB's own conditional-put rate: the stack's startDynamoDb (dynalite behind its
- * stream-capturing proxy, LevelDB on disk) started in this process, with the same conditional
+ * The local DynamoDB's own conditional-put rate: the stack's startDynamoDb (dynalite with its
+ * stream capture, LevelDB on disk) started in this process, with the same conditional
  * PutItem the event store does for every append, into a scratch table.
  */
 export async function measureRawConditionalPuts(limits: LoadLimits): Promise<LoadResult> {

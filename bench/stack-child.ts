@@ -29,9 +29,9 @@ export interface StackChild {
 }
 
 /**
- * SIGTERM while the stack still works off a backlog (here: after the POST /blobs run) does not
- * end it: the DynamoDB proxy's server.close() waits for keep-alive connections that the still
- * running consumers keep busy. A report must end anyway, so the bench kills it after this long.
+ * SIGTERM while the stack still works off a backlog (here: after the POST /blobs run) may take
+ * long to end it: its consumers are still running. A report must end anyway, so the bench kills
+ * it after this long.
  */
 const STOP_GRACE_MS = 10_000;
 

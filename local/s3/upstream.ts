@@ -27,7 +27,7 @@ interface S3rverInstance {
   on(event: 'event', listener: (event: { readonly Records: readonly S3rverEventRecord[] }) => void): unknown;
   readonly store: {
     getMetadata(bucket: string, key: string): Promise<Readonly<Record<string, string | number | undefined>>>;
-    /** Where the store keeps a key's bytes ('object') or its metadata. */
+    /** The file that holds a key's bytes. */
     getResourcePath(bucket: string, key: string, resource: 'object'): string;
   };
 }
