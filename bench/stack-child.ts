@@ -48,7 +48,7 @@ export async function startStackChild(env: Record<string, string>, projectRoot =
   const started = performance.now();
   // BENCH_STACK_NODE_ARGS adds node flags to the stack (e.g. "--cpu-prof --cpu-prof-dir=prof").
   const nodeArgs = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...START_NODE_ARGS, ...nodeArgs, '--import', 'tsx', 'local/main.ts'], {
+  const child = spawn(process.execPath, [...START_NODE_ARGS, ...nodeArgs, 'local/start.mjs'], {
     cwd: projectRoot,
     env: { ...process.env, MALLOC_ARENA_MAX: '2', PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

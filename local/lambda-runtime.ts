@@ -15,16 +15,27 @@ export class FunctionTimeoutError extends Error {
   override readonly name = 'FunctionTimeoutError';
 }
 
+/** The TypeScript source itself (needs a TypeScript loader: tsx, vitest). */
+export function sourceModule(projectRoot: string): (entryPoint: string) => string {
+  return (entryPoint) => pathToFileURL(resolve(projectRoot, entryPoint)).href;
+}
+
+/** The same file compiled ahead into `compiledRoot` (see local/start.mjs). */
+export function compiledModule(compiledRoot: string): (entryPoint: string) => string {
+  return (entryPoint) => pathToFileURL(resolve(compiledRoot, entryPoint.replace(/\.ts$/, '.js'))).href;
+}
+
 export class LambdaRuntime {
   private readonly handlers = new Map<string, { fn: LocalFunction; handler: Handler }>();
   private readonly invocations = new Map<string, number>();
 
-  constructor(private readonly projectRoot: string) {}
+  /** `moduleOf` says where a function's entry point (as the template names it) is imported from. */
+  constructor(private readonly moduleOf: (entryPoint: string) => string) {}
 
   /** Imports every function's entry point; a missing module or export fails the start. */
   async load(functions: LocalFunction[]): Promise<void> {
     for (const fn of functions) {
-      const module = (await import(pathToFileURL(resolve(this.projectRoot, fn.entryPoint)).href)) as Record<string, unknown>;
+      const module = (await import(this.moduleOf(fn.entryPoint))) as Record<string, unknown>;
       const handler = module[fn.exportName];
       if (typeof handler !== 'function') {
         throw new Error(`${fn.logicalId}: ${fn.entryPoint} has no exported function "${fn.exportName}"`);

@@ -1,15 +1,29 @@
 // `npm start`: the whole service on this machine. Configuration is by environment variable
 // (see README, "Configuration").
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { stackLogger } from './log.ts';
 import { startStack } from './stack.ts';
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'template.yaml'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no template.yaml above ${from}`);
+  }
+}
 
 function port(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number`);
   return value;
 }
+
+// `node --import tsx local/main.ts` runs the source; `npm start` runs this file compiled into a
+// folder under .local-build/ (see start.mjs). The project root is where template.yaml is.
+const codeRoot = resolve(fileURLToPath(new URL('../', import.meta.url)));
+const projectRoot = findProjectRoot(codeRoot);
 
 const parameterOverrides: Record<string, string> = {};
 if (process.env.UPLOAD_URL_TTL_SECONDS) parameterOverrides.UploadUrlTtlSeconds = process.env.UPLOAD_URL_TTL_SECONDS;
@@ -27,7 +41,8 @@ parameterOverrides.LabelsMinConfidence = process.env.LABELS_MIN_CONFIDENCE ?? '3
 
 try {
   const stack = await startStack({
-    projectRoot: fileURLToPath(new URL('../', import.meta.url)),
+    projectRoot,
+    ...(codeRoot !== projectRoot && { compiledRoot: codeRoot }),
     dataDirectory: process.env.DATA_DIR ?? '.local-data',
     host: process.env.HOST ?? '127.0.0.1',
     port: port('PORT', 3000),

@@ -3,12 +3,13 @@
 // AWS_ENDPOINT_URL_* variables, and runs the product's own handlers unchanged.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { DurableQueues } from './durable-queue.ts';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from './dynamodb.ts';
 import { LocalApiGateway } from './api-gateway.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import { LocalPipe } from './eventbridge/pipe.ts';
-import { LambdaRuntime, mergedEnvironment } from './lambda-runtime.ts';
+import { compiledModule, LambdaRuntime, mergedEnvironment, sourceModule } from './lambda-runtime.ts';
 import { stackLogger } from './log.ts';
 import { startRekognitionServer } from './rekognition/server.ts';
 import { startS3, type ObjectCreated } from './s3/server.ts';
@@ -28,6 +29,11 @@ export interface StackOptions {
   parameterOverrides?: Record<string, string>;
   /** Runs every schedule this often instead of its rate (rates are minutes at the least). */
   scheduleIntervalMs?: number;
+  /**
+   * Where local/start.mjs compiled the TypeScript (the source tree mirrored, `.js` for `.ts`).
+   * Without it the stack imports the source, which needs a TypeScript loader (tsx, vitest).
+   */
+  compiledRoot?: string;
 }
 
 export interface RunningStack {
@@ -108,10 +114,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         port: 0,
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
+        ...(options.compiledRoot && { workerEntry: pathToFileURL(join(options.compiledRoot, 'local/rekognition/worker.js')) }),
       });
   closers.push(() => rekognition.close());
 
-  const runtime = new LambdaRuntime(options.projectRoot);
+  const runtime = new LambdaRuntime(options.compiledRoot ? compiledModule(options.compiledRoot) : sourceModule(options.projectRoot));
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
     AWS_ENDPOINT_URL_S3: s3.url,

@@ -26,6 +26,11 @@ export interface DetectorPoolOptions {
   /** Folder with centernet.json/.bin; defaults to the copy inside @vladmandic/human. */
   modelDir?: string;
   postprocess?: Partial<PostprocessOptions>;
+  /**
+   * The worker's entry module. Default: worker-entry.mjs, which compiles worker.ts with tsx;
+   * `npm start` passes the worker it compiled ahead (local/start.mjs).
+   */
+  workerEntry?: URL;
 }
 
 export interface DetectorPoolStats {
@@ -47,7 +52,7 @@ export interface DetectorPoolStats {
 export const DEFAULT_WORKERS = 2;
 export const DEFAULT_MAX_QUEUE = 32;
 
-const WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const SOURCE_WORKER_ENTRY = new URL('./worker-entry.mjs', import.meta.url);
 
 /**
  * V8's default young generation (two 16 MB semi-spaces) is sized for allocation-heavy JS; a
@@ -106,6 +111,7 @@ export class DetectorPool {
   readonly size: number;
   readonly maxQueue: number;
   private readonly logger: Logger;
+  private readonly workerEntry: URL;
   private readonly config: Omit<WorkerConfig, 'inputSlot'>;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
@@ -121,6 +127,7 @@ export class DetectorPool {
     this.size = intAtLeast(options.workers, DEFAULT_WORKERS, 'workers', 1);
     this.maxQueue = intAtLeast(options.maxQueue, DEFAULT_MAX_QUEUE, 'maxQueue', 0);
     this.logger = options.logger ?? silentLogger;
+    this.workerEntry = options.workerEntry ?? SOURCE_WORKER_ENTRY;
     this.config = { modelDir: options.modelDir, postprocess: options.postprocess, inputSize: MODEL_INPUT_SIZE };
     const initial = Array.from({ length: this.size }, () => this.spawn());
     this.startup = Promise.all(initial.map((slot) => slot.started.promise)).then(() => undefined);
@@ -203,8 +210,8 @@ export class DetectorPool {
     const inputSlot = new SharedArrayBuffer(this.config.inputSize * this.config.inputSize * 3);
     const workerData: WorkerConfig = { ...this.config, inputSlot };
     // execArgv: [] — a parent started by tsx or vitest passes loader flags a worker must not
-    // inherit; worker-entry.mjs installs tsx for the worker itself.
-    const worker = new Worker(WORKER_ENTRY, {
+    // inherit; worker-entry.mjs installs tsx for the worker itself, a compiled entry needs none.
+    const worker = new Worker(this.workerEntry, {
       workerData,
       execArgv: [],
       resourceLimits: WORKER_RESOURCE_LIMITS,

@@ -33,6 +33,8 @@ export interface RekognitionServerOptions {
   logger?: Logger;
   /** Folder with centernet.json/.bin; defaults to the copy inside @vladmandic/human. */
   modelDir?: string;
+  /** The detector worker's entry module; see DetectorPoolOptions.workerEntry. */
+  workerEntry?: URL;
 }
 
 export interface RekognitionServerStats {
@@ -278,7 +280,7 @@ function formatUrl(address: AddressInfo): string {
  */
 export async function startRekognitionServer(options: RekognitionServerOptions): Promise<RekognitionServer> {
   const logger = options.logger ?? silentLogger;
-  const pool = new DetectorPool({ workers: options.workers, maxQueue: options.maxQueue, logger, modelDir: options.modelDir });
+  const pool = new DetectorPool({ workers: options.workers, maxQueue: options.maxQueue, logger, modelDir: options.modelDir, workerEntry: options.workerEntry });
   const service = new LocalRekognition(pool, options, logger);
   const server = http.createServer((req, res) => void service.handle(req, res));
   try {

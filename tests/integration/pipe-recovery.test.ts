@@ -10,7 +10,7 @@ import { DurableQueues } from '../../local/durable-queue.ts';
 import { startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb.ts';
 import { LocalEventBridge, type PutEventsEntry } from '../../local/eventbridge/bus.ts';
 import { LocalPipe } from '../../local/eventbridge/pipe.ts';
-import { LambdaRuntime } from '../../local/lambda-runtime.ts';
+import { LambdaRuntime, sourceModule } from '../../local/lambda-runtime.ts';
 import { loadTestTemplate, projectRoot } from '../support/template.ts';
 import { decideCreate } from '../../shared/blob/decisions.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
@@ -31,7 +31,7 @@ beforeAll(async () => {
   // The crash: dynalite commits, but the capture never runs.
   dynamodb = await startDynamoDb({ directory: join(directory, 'db'), host: '127.0.0.1', tables: template.tables, onInsert: async () => {} });
   queues = await DurableQueues.open(join(directory, 'queues'));
-  const runtime = new LambdaRuntime(projectRoot);
+  const runtime = new LambdaRuntime(sourceModule(projectRoot));
   await runtime.load(template.functions.filter((fn) => fn.logicalId === definition.enrichmentFunction));
   const bus = new LocalEventBridge({
     buses: template.buses,

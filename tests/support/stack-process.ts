@@ -29,7 +29,7 @@ export interface StackProcessOptions {
 
 export async function startStackProcess(options: StackProcessOptions = {}): Promise<StackProcess> {
   const dataDirectory = options.dataDirectory ?? mkdtempSync(join(tmpdir(), 'image-labeling-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/main.ts'], {
+  const child = spawn(process.execPath, ['local/start.mjs'], {
     cwd: projectRoot,
     env: {
       ...process.env,
