@@ -36,7 +36,7 @@ export interface StackChild {
 const STOP_GRACE_MS = 10_000;
 
 /** package.json's start script sets these too; README "Performance" says why. */
-const START_NODE_ARGS = ['--heap-growing-percent=30'];
+const START_NODE_ARGS = ['--heap-growing-percent=30', '--max-semi-space-size=8'];
 
 interface ReadyLine extends StackEndpoints {
   ready_ms: number;
