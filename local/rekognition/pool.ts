@@ -4,6 +4,9 @@
  * - Each worker loads CenterNet once and stays warm; one job per worker at a time.
  * - Image validation and letterboxing run in sharp (libuv thread pool), so the main thread only
  *   shuffles buffers and the API server sharing the process stays responsive.
+ * - Images are decoded just ahead of need: at most one prepared image per worker waits, so a
+ *   backlog holds compressed bytes, not 786 KB pixel buffers, and libvips decodes at most
+ *   `workers` images at once (each decode's scratch memory stays in malloc's arenas).
  * - Pixels reach a worker through its own shared input slot, copied in when the job is handed
  *   over: no buffer is allocated or transferred per image.
  * - Admission is bounded: at most `workers + maxQueue` requests are in flight; beyond that
@@ -37,7 +40,7 @@ export interface DetectorPoolStats {
   workers: number;
   readyWorkers: number;
   busyWorkers: number;
-  /** Prepared images waiting for a free worker. */
+  /** Images waiting for a free worker (prepared or not yet). */
   queued: number;
   /** Admitted requests not yet finished (being decoded, queued or running). */
   inFlight: number;
@@ -65,9 +68,16 @@ const WORKER_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 interface Job {
   id: number;
-  input: ModelInput;
   resolve(detections: Detection[]): void;
   reject(error: Error): void;
+}
+
+interface WaitingJob extends Job {
+  imageBytes: Uint8Array;
+}
+
+interface PreparedJob extends Job {
+  input: ModelInput;
 }
 
 interface Deferred {
@@ -81,7 +91,7 @@ interface Slot {
   /** The worker's input slot (shared memory); written only while the worker has no job. */
   input: Uint8Array;
   ready: boolean;
-  job: Job | undefined;
+  job: PreparedJob | undefined;
   started: Deferred;
 }
 
@@ -114,7 +124,11 @@ export class DetectorPool {
   private readonly workerEntry: URL;
   private readonly config: Omit<WorkerConfig, 'inputSlot'>;
   private readonly slots = new Set<Slot>();
-  private readonly queue: Job[] = [];
+  /** Admitted, not decoded yet, in arrival order. */
+  private readonly waiting: WaitingJob[] = [];
+  /** Decoded and waiting for a free worker. */
+  private readonly prepared: PreparedJob[] = [];
+  private preparing = 0;
   private readonly startup: Promise<void>;
   private nextJobId = 1;
   private inFlight = 0;
@@ -143,8 +157,11 @@ export class DetectorPool {
   async detect(imageBytes: Uint8Array): Promise<Detection[]> {
     this.admit();
     try {
-      const prepared = await prepareImage(imageBytes, MODEL_INPUT_SIZE);
-      return await this.run(prepared);
+      if (this.slots.size === 0) throw internalError('No detector worker is running');
+      return await new Promise<Detection[]>((resolve, reject) => {
+        this.waiting.push({ id: this.nextJobId++, imageBytes, resolve, reject });
+        this.prepareAhead();
+      });
     } finally {
       this.inFlight -= 1;
     }
@@ -156,7 +173,7 @@ export class DetectorPool {
       workers: slots.length,
       readyWorkers: slots.filter((s) => s.ready).length,
       busyWorkers: slots.filter((s) => s.job).length,
-      queued: this.queue.length,
+      queued: this.waiting.length + this.preparing + this.prepared.length,
       inFlight: this.inFlight,
       maxQueue: this.maxQueue,
       inferences: this.inferences,
@@ -169,7 +186,7 @@ export class DetectorPool {
   async close(): Promise<void> {
     this.closing = true;
     const error = internalError('The local detector is shutting down');
-    this.queue.splice(0).forEach((job) => job.reject(error));
+    this.failQueued(error);
     const slots = [...this.slots];
     slots.forEach((slot) => slot.job?.reject(error));
     await Promise.all(slots.map((slot) => slot.worker.terminate()));
@@ -185,25 +202,47 @@ export class DetectorPool {
     this.inFlight += 1;
   }
 
-  private run(input: ModelInput): Promise<Detection[]> {
-    if (this.slots.size === 0) return Promise.reject(internalError('No detector worker is running'));
-    return new Promise<Detection[]>((resolve, reject) => {
-      this.queue.push({ id: this.nextJobId++, input, resolve, reject });
-      this.dispatch();
-    });
+  /** Decodes waiting images while fewer than one per worker is decoded or being decoded. */
+  private prepareAhead(): void {
+    while (this.waiting.length > 0 && this.preparing + this.prepared.length < this.size) {
+      const { imageBytes, ...job } = this.waiting.shift()!;
+      this.preparing += 1;
+      prepareImage(imageBytes, MODEL_INPUT_SIZE).then(
+        (input) => {
+          this.preparing -= 1;
+          if (this.closing || this.slots.size === 0) {
+            job.reject(internalError(this.closing ? 'The local detector is shutting down' : 'No detector worker is running'));
+            return;
+          }
+          this.prepared.push({ ...job, input });
+          this.dispatch();
+        },
+        (error: Error) => {
+          this.preparing -= 1;
+          job.reject(error);
+          this.prepareAhead();
+        },
+      );
+    }
+  }
+
+  private failQueued(error: Error): void {
+    this.waiting.splice(0).forEach((job) => job.reject(error));
+    this.prepared.splice(0).forEach((job) => job.reject(error));
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.job) continue;
-      const job = this.queue.shift();
-      if (!job) return;
+      const job = this.prepared.shift();
+      if (!job) break;
       slot.job = job;
       const { pixels, inputSize, scaledWidth, scaledHeight } = job.input;
       slot.input.set(pixels);
       const request: DetectRequest = { type: 'detect', id: job.id, letterbox: { inputSize, scaledWidth, scaledHeight } };
       slot.worker.postMessage(request);
     }
+    this.prepareAhead();
   }
 
   private spawn(): Slot {
@@ -273,7 +312,7 @@ export class DetectorPool {
     this.logger.error('detector worker exited', { code, wasReady: slot.ready });
     // Replace a worker that had been healthy; one that never started would just fail again.
     if (slot.ready) this.spawn();
-    if (this.slots.size === 0) this.queue.splice(0).forEach((job) => job.reject(error));
+    if (this.slots.size === 0) this.failQueued(error);
     else this.dispatch();
   }
 }
