@@ -30,8 +30,11 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
 
   const outcome: LabelingOutcome =
     'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling);
-  const { event: recorded } = await runCommand(eventStore(), uploaded.blob_id, (state) =>
-    state ? decideLabelingResult(state, uploaded.version, new Date(), outcome) : null,
+  const { event: recorded } = await runCommand(
+    eventStore(),
+    uploaded.blob_id,
+    (state) => (state ? decideLabelingResult(state, uploaded.version, new Date(), outcome) : null),
+    { knownState: before },
   );
   if (!recorded) logger.info('another delivery recorded the result first');
   else if (recorded.type === 'BlobFailed') logger.warn('labeling failed', { failure: recorded.data });

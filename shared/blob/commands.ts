@@ -12,14 +12,25 @@ export interface CommandResult<E extends BlobEvent> {
   event: E | null;
 }
 
+export interface CommandOptions {
+  /**
+   * The state as the caller folded it moments ago (e.g. from a read it needed anyway). The first
+   * attempt decides on it instead of reading the log again; if the log moved on meanwhile, the
+   * append conflicts and the command re-reads as usual.
+   */
+  knownState?: BlobState;
+  maxAttempts?: number;
+}
+
 export async function runCommand<E extends BlobEvent>(
   store: EventStore,
   blobId: string,
   decide: (state: BlobState | undefined) => E | null,
-  maxAttempts = 5,
+  options: CommandOptions = {},
 ): Promise<CommandResult<E>> {
+  const maxAttempts = options.maxAttempts ?? 5;
   for (let attempt = 1; ; attempt++) {
-    const state = foldBlob(await store.read(blobId));
+    const state = attempt === 1 && options.knownState ? options.knownState : foldBlob(await store.read(blobId));
     const event = decide(state);
     if (!event) return { state, event: null };
     try {

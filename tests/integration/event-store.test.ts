@@ -10,6 +10,7 @@ import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from '../../loca
 import { loadTestTemplate } from '../support/template.ts';
 import { runCommand } from '../../shared/blob/commands.ts';
 import { decideCreate, decideUpload } from '../../shared/blob/decisions.ts';
+import { foldBlob } from '../../shared/blob/state.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
 import { VersionConflictError } from '../../shared/event-store/event-store.ts';
@@ -96,6 +97,21 @@ describe('DynamoDbEventStore', () => {
     );
     expect(outcomes.filter((o) => o.event !== null)).toHaveLength(1);
     expect(outcomes.every((o) => o.state?.invocation_status === 'IN_PROGRESS')).toBe(true);
+    expect((await store.read(first.blob_id)).map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded']);
+  });
+
+  it('decides on a known state without reading, and re-reads when that state was stale', async () => {
+    const first = created();
+    await store.append(first);
+    const known = foldBlob([first])!;
+    const decide = (size: number) => (state: Parameters<typeof decideUpload>[0] | undefined) =>
+      state ? decideUpload(state, new Date(), { bucket: 'b', key: 'k', size_bytes: size }) : null;
+    const recorded = await runCommand(store, first.blob_id, decide(1), { knownState: known });
+    expect(recorded.event?.version).toBe(2);
+    // The same known state is now stale: its append conflicts, and the re-read sees the upload.
+    const late = await runCommand(store, first.blob_id, decide(2), { knownState: known });
+    expect(late.event).toBeNull();
+    expect(late.state?.version).toBe(2);
     expect((await store.read(first.blob_id)).map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded']);
   });
 
