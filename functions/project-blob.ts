@@ -10,7 +10,10 @@ import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
   logger.appendKeys({ blob_id: event.detail.blob_id });
-  const state = foldBlob(await eventStore().read(event.detail.blob_id));
+  // A blob's first event is its whole log at version 1, so there is nothing to read back; if the
+  // log has moved on, the write below finds a newer row and leaves it.
+  const events = event.detail.version === 1 ? [event.detail] : await eventStore().read(event.detail.blob_id);
+  const state = foldBlob(events);
   if (!state) {
     logger.warn('no blob for this event; nothing to project', { type: event.detail.type });
     return;

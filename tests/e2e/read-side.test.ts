@@ -157,6 +157,20 @@ describe('the projector and the rebuild', () => {
     expect(await scanReadModel()).toEqual(before);
   });
 
+  it('leaves a newer row alone when a blob\'s first event arrives late', async () => {
+    const before = await scanReadModel();
+    const { data } = await stack.api.GET('/blobs/{blob_id}/events', { params: { path: { blob_id: ids.cats[0]! } } });
+    const created = { blob_id: ids.cats[0], ...data!.events[0] };
+    expect(created.type).toBe('BlobCreated');
+    const eventBridge = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: 'us-east-1', credentials: localCredentials });
+    const entry = { EventBusName: 'image-labeling-blobs', Source: 'image-labeling.blobs', DetailType: 'BlobCreated', Detail: JSON.stringify(created) };
+    await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+    await eventually(async () =>
+      stack.logs().some((line) => line.blob_id === ids.cats[0] && line.message === 'projected' && line.type === 'BlobCreated' && line.outcome === 'stale'),
+    );
+    expect(await scanReadModel()).toEqual(before);
+  });
+
   it('rebuilds from the log to exactly the live read model', async () => {
     const live = await scanReadModel();
     expect(live.length).toBeGreaterThan(7); // blob rows plus label rows
