@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { awsChunkedDecoder, type ChunkVerification } from './aws-chunked.ts';
 import {
@@ -33,10 +33,8 @@ export interface BodyPlan {
   readonly declaredLength?: number;
 }
 
-export interface SpooledBody {
-  readonly path: string;
-  readonly size: number;
-}
+/** A verified body: in a spool file, or in memory when it was small (see `spoolBody`). */
+export type SpooledBody = { readonly size: number } & ({ readonly path: string } | { readonly bytes: Buffer });
 
 export function entityTooLarge(proposed: number | undefined, maxBytes: number): S3Error {
   return new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size', {
@@ -46,11 +44,12 @@ export function entityTooLarge(proposed: number | undefined, maxBytes: number): 
 }
 
 /**
- * Reads the request body into `path`, verifying it on the way. On failure the
- * request is left intact (only unpiped), so the caller can still answer on its
+ * Reads the request body, verifying it on the way: into memory when `path` is undefined (the
+ * caller's choice, for a body whose declared length is small), else into the file `path`. On
+ * failure the request is left intact (only unpiped), so the caller can still answer on its
  * connection and discard the rest of the body.
  */
-export async function spoolBody(request: IncomingMessage, plan: BodyPlan, path: string): Promise<SpooledBody> {
+export async function spoolBody(request: IncomingMessage, plan: BodyPlan, path: string | undefined): Promise<SpooledBody> {
   const source = new PassThrough();
   // pipe() does not forward errors: without this a client that hangs up
   // mid-upload would leave the pipeline waiting forever.
@@ -61,18 +60,19 @@ export async function spoolBody(request: IncomingMessage, plan: BodyPlan, path: 
   request.once('error', onHangUp);
   request.pipe(source);
   const meter = new BodyMeter(plan);
+  const sink = path === undefined ? new MemorySink(plan.declaredLength ?? 0) : createWriteStream(path);
   let trailer: ReadonlyMap<string, string> = new Map();
   try {
     if (plan.chunked) {
       const decode = awsChunkedDecoder({ verification: plan.chunked.verification, onTrailer: (t) => (trailer = t) });
-      await pipeline(source, decode, meter, createWriteStream(path));
+      await pipeline(source, decode, meter, sink);
     } else {
-      await pipeline(source, meter, createWriteStream(path));
+      await pipeline(source, meter, sink);
     }
     meter.verify(trailer);
-    return { path, size: meter.size };
+    return sink instanceof MemorySink ? { bytes: sink.bytes(), size: meter.size } : { path: path!, size: meter.size };
   } catch (error) {
-    await rm(path, { force: true });
+    if (path !== undefined) await rm(path, { force: true });
     throw error;
   } finally {
     request.off('close', onHangUp);
@@ -81,7 +81,31 @@ export async function spoolBody(request: IncomingMessage, plan: BodyPlan, path: 
   }
 }
 
-/** Counts, hashes and size-limits the decoded body on its way to disk. */
+/** Collects a body of known length; more bytes than announced is the client's error, as on disk. */
+class MemorySink extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly declaredLength: number) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.size += chunk.length;
+    if (this.size > this.declaredLength) {
+      callback(new S3Error('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'));
+      return;
+    }
+    this.chunks.push(chunk);
+    callback();
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks, this.size);
+  }
+}
+
+/** Counts, hashes and size-limits the decoded body on its way to disk or memory. */
 class BodyMeter extends Transform {
   size = 0;
   private readonly sha256 = createHash('sha256');

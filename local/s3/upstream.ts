@@ -57,7 +57,8 @@ export interface UpstreamRequest {
   readonly method: string;
   readonly target: string;
   readonly headers: OutgoingHttpHeaders;
-  readonly bodyPath?: string;
+  /** A spooled body's file, or a small body's bytes. */
+  readonly body?: { readonly path: string } | { readonly bytes: Buffer };
 }
 
 export interface UpstreamResponse {
@@ -181,11 +182,15 @@ function forward(request: UpstreamRequest, context: ForwardContext): Promise<Ups
       context.creations.delete(correlationId);
       reject(error);
     });
-    if (request.bodyPath === undefined) {
+    if (request.body === undefined) {
       outgoing.end();
       return;
     }
-    const body = createReadStream(request.bodyPath);
+    if ('bytes' in request.body) {
+      outgoing.end(request.body.bytes);
+      return;
+    }
+    const body = createReadStream(request.body.path);
     body.on('error', (error) => outgoing.destroy(error));
     body.pipe(outgoing);
   });

@@ -274,6 +274,14 @@ describe('SDK operations through the normal client', () => {
     await expect(server.readObject('no-such-bucket', 'internal/read.bin')).rejects.toThrow();
   });
 
+  it('stores small bodies (verified in memory) and large ones (through a spool file) byte for byte', async () => {
+    for (const size of [1, 1024 * 1024, 1024 * 1024 + 1, 3 * 1024 * 1024]) {
+      const bytes = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) % 256));
+      await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: `sizes/${size}.bin`, Body: bytes }));
+      expect(Buffer.compare(await server.readObject(BUCKET, `sizes/${size}.bin`), bytes), `${size} bytes`).toBe(0);
+    }
+  });
+
   it('accepts a streamed aws-chunked upload and checks its trailing CRC32', async () => {
     const chunks = [Buffer.alloc(70_000, 'a'), Buffer.from('tail')];
     await client().send(
