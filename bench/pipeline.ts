@@ -2,7 +2,7 @@
 // Starts the local stack as a child process (as `npm start` would run), measures it and the raw
 // detector and DynamoDB on the same inputs, and prints a table of figures against targets.
 // A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
-// bounded in count and time (the whole run takes about a minute).
+// bounded in count and time (the whole run takes about a minute and a half).
 // BENCH_STACK_ROOT=/path/to/other/checkout runs that checkout's stack instead (before/after
 // comparisons); the raw detector and DynamoDB figures always come from this checkout.
 import { readFile } from 'node:fs/promises';
@@ -23,7 +23,7 @@ import {
 import { closedLoop, measureRawConditionalPuts, type LoadLimits, type LoadResult } from './load.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
-import { procStatusMiB, startStackChild, waitForQuiet, type StackChild } from './stack-child.ts';
+import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
 
 const FIXTURES = fileURLToPath(new URL('../tests/fixtures/', import.meta.url));
 /** Three small PNGs and one 1280x1158 JPEG (people.jpg), cycled. */
@@ -95,6 +95,9 @@ interface BurstResult {
   completed: number;
   seconds: number;
   imagesPerSecond: number;
+  /** The stack's CPU per image over the burst: its main thread, and every other thread. */
+  mainThreadMsPerImage: number;
+  otherThreadsMsPerImage: number;
 }
 
 /** POST every blob first (not timed), then PUT them all at once; time runs to the last completed_on. */
@@ -105,16 +108,24 @@ async function pipelineBurst(stack: StackChild, images: BenchImage[]): Promise<B
     blobs.push(...(await Promise.all(images.slice(i, i + 10).map(() => createBlob(apiUrl)))));
   }
   await waitForQuiet(stack.pid); // the BlobCreated events go through the pipe and projector first
+  const cpuBefore = threadCpuMs(stack.pid);
   const firstPut = Date.now();
   await Promise.all(blobs.map((blob, i) => upload(blob, images[i]!)));
   // No polling while the burst runs: 100 clients asking every 100 ms would bill the pipeline for
   // thousands of GETs. The times come from completed_on, so reading the results later loses nothing.
   await waitForQuiet(stack.pid, BURST_TIMEOUT_MS);
+  const cpuAfter = threadCpuMs(stack.pid);
   const ended = await waitForAll(apiUrl, blobs.map((blob) => blob.blob_id), BURST_TIMEOUT_MS);
   const completed = [...ended.values()].filter((blob) => blob.invocation_status === 'COMPLETED');
   const last = Math.max(...completed.map((blob) => Date.parse(blob.completed_on!)));
   const seconds = (last - firstPut) / 1000;
-  return { completed: completed.length, seconds, imagesPerSecond: completed.length / seconds };
+  return {
+    completed: completed.length,
+    seconds,
+    imagesPerSecond: completed.length / seconds,
+    mainThreadMsPerImage: (cpuAfter.main - cpuBefore.main) / images.length,
+    otherThreadsMsPerImage: (cpuAfter.others - cpuBefore.others) / images.length,
+  };
 }
 
 async function postThroughput(apiUrl: string): Promise<LoadResult> {
@@ -138,31 +149,45 @@ interface Measurements {
   stack: StackChild;
   idleRssMiB: number;
   peakRssMiB: number;
-  raw: RawDetectorResult;
-  rawPuts: LoadResult;
+  /** The raw detector measured twice, before the trips and after the pipeline burst. */
+  rawRuns: RawDetectorResult[];
+  /** The raw put rate measured twice, at the start and just before the POST run. */
+  rawPutRuns: LoadResult[];
   trips: Trip[];
   burst: BurstResult;
   posts: LoadResult;
 }
 
+/**
+ * This machine's speed drifts over a run (shared host), so each raw figure is measured twice and
+ * the ratios use the better one: drift can then make a ratio look worse, never better.
+ */
+function bestRaw(m: Measurements) {
+  const detectorMs = Math.min(...m.rawRuns.map((run) => median(run.sequentialMs)));
+  const burstRate = Math.max(...m.rawRuns.map((run) => run.burstImages / run.burstSeconds));
+  const putRate = Math.max(...m.rawPutRuns.map((run) => run.rate));
+  return { detectorMs, burstRate, putRate, burstImages: m.rawRuns[0]!.burstImages };
+}
+
 function tableRows(m: Measurements): Row[] {
-  const detectorMs = median(m.raw.sequentialMs);
+  const raw = bestRaw(m);
+  const detectorMs = raw.detectorMs;
   const tripMs = m.trips.map((trip) => trip.completedOn - trip.putStart);
   const ratio = median(tripMs) / detectorMs;
-  const rawRate = m.raw.burstImages / m.raw.burstSeconds;
+  const rawRate = raw.burstRate;
   const burstShare = m.burst.imagesPerSecond / rawRate;
-  const postShare = m.posts.rate / m.rawPuts.rate;
+  const postShare = m.posts.rate / raw.putRate;
   const pct = (share: number) => fixed(share * 100, 1, '%');
   return [
-    row(`detector per image, warm, median (${m.workers} worker${m.workers === 1 ? '' : 's'}, in-process pool)`, ms(detectorMs)),
+    row(`detector per image, warm, median (${m.workers} worker${m.workers === 1 ? '' : 's'}, in-process pool; better of 2 runs)`, ms(detectorMs)),
     row('upload -> COMPLETED per image, median', ms(median(tripMs))),
     row('upload -> COMPLETED per image, p95', ms(percentile(tripMs, 95))),
     row('pipeline / detector latency (medians)', fixed(ratio, 2, 'x'), atMost(ratio, TARGETS.ratio, `<= ${TARGETS.ratio}x`)),
     row(`pipeline throughput, ${BURST_SIZE} at once (${m.burst.completed} COMPLETED)`, fixed(m.burst.imagesPerSecond, 2, ' img/s')),
-    row(`raw detector pool throughput, same ${m.raw.burstImages} images`, fixed(rawRate, 2, ' img/s')),
+    row(`raw detector pool throughput, same ${raw.burstImages} images (better of 2 runs)`, fixed(rawRate, 2, ' img/s')),
     row('pipeline / raw detector throughput', pct(burstShare), atLeast(burstShare, TARGETS.burstShare, '>= 90%')),
     row(`POST /blobs, ${POST_LOAD.clients} clients (${m.posts.ok} ok, ${m.posts.failed} failed)`, fixed(m.posts.rate, 0, ' req/s')),
-    row(`raw DynamoDB conditional PutItem, ${POST_LOAD.clients} clients`, fixed(m.rawPuts.rate, 0, ' req/s')),
+    row(`raw DynamoDB conditional PutItem, ${POST_LOAD.clients} clients (better of 2 runs)`, fixed(raw.putRate, 0, ' req/s')),
     row('POST /blobs / raw conditional puts', pct(postShare), atLeast(postShare, TARGETS.postShare, '>= 50%')),
     row('stack RSS at idle after start (VmRSS)', fixed(m.idleRssMiB, 0, ' MiB')),
     row('stack peak RSS (VmHWM at the end)', fixed(m.peakRssMiB, 0, ' MiB'), atMost(m.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MiB')),
@@ -182,10 +207,15 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 
   const sequentialImages = cycle(images, images.length * SEQUENTIAL_ROUNDS);
   const burstImages = cycle(images, BURST_SIZE);
-  const raw = await measureRawDetector(workers, images, SEQUENTIAL_ROUNDS, burstImages);
-  log(describeRaw(raw));
-  const rawPuts = await measureRawConditionalPuts(POST_LOAD);
-  log(`raw conditional puts: ${rawPuts.ok} in ${rawPuts.seconds.toFixed(1)} s (${rawPuts.failed} failed)`);
+  const rawDetector = () => measureRawDetector(workers, images, SEQUENTIAL_ROUNDS, burstImages);
+  const rawPuts = async () => {
+    const result = await measureRawConditionalPuts(POST_LOAD);
+    log(`raw conditional puts: ${result.ok} in ${result.seconds.toFixed(1)} s (${result.failed} failed)`);
+    return result;
+  };
+  const rawRuns = [await rawDetector()];
+  log(describeRaw(rawRuns[0]!));
+  const rawPutRuns = [await rawPuts()];
 
   await waitForQuiet(pid);
   await sequentialTrips(apiUrl, images); // warm-up: every function and code path once
@@ -196,13 +226,20 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 
   await waitForQuiet(pid);
   const burst = await pipelineBurst(stack, burstImages);
-  log(`pipeline burst: ${burst.completed}/${BURST_SIZE} COMPLETED in ${burst.seconds.toFixed(1)} s; peak RSS so far ${procStatusMiB(pid, 'VmHWM').toFixed(0)} MiB`);
+  log(
+    `pipeline burst: ${burst.completed}/${BURST_SIZE} COMPLETED in ${burst.seconds.toFixed(1)} s; stack CPU per image: ` +
+      `main thread ${burst.mainThreadMsPerImage.toFixed(0)} ms, other threads ${burst.otherThreadsMsPerImage.toFixed(0)} ms ` +
+      `(detector workers included); peak RSS so far ${procStatusMiB(pid, 'VmHWM').toFixed(0)} MiB`,
+  );
+  rawRuns.push(await rawDetector());
+  log(`again, ${describeRaw(rawRuns[1]!)}`);
 
   await waitForQuiet(pid);
+  rawPutRuns.push(await rawPuts());
   const posts = await postThroughput(apiUrl);
   log(`POST /blobs: ${posts.ok} in ${posts.seconds.toFixed(1)} s (${posts.failed} failed)`);
   const peakRssMiB = procStatusMiB(pid, 'VmHWM');
-  return { workers, stack, idleRssMiB, peakRssMiB, raw, rawPuts, trips, burst, posts };
+  return { workers, stack, idleRssMiB, peakRssMiB, rawRuns, rawPutRuns, trips, burst, posts };
 }
 
 async function main(): Promise<void> {

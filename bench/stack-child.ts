@@ -2,7 +2,7 @@
 // MALLOC_ARENA_MAX as package.json's start script), but keeps what a benchmark needs and the test
 // helper does not expose: the pid (for /proc memory and CPU figures) and the spawn-to-ready time.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,12 +113,25 @@ export function procStatusMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match[1]) / 1024;
 }
 
-/** utime + stime of a process, in clock ticks (1/100 s on Linux). */
-function cpuTicks(pid: number): number {
+/** utime + stime from a /proc stat file, in clock ticks (1/100 s on Linux). */
+function ticksOf(statPath: string): number {
   // The command name (field 2) may contain spaces; fields after it are fixed.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const stat = readFileSync(statPath, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return Number(fields[11]) + Number(fields[12]);
+}
+
+function cpuTicks(pid: number): number {
+  return ticksOf(`/proc/${pid}/stat`);
+}
+
+/** CPU time so far of the process's main thread and of all its other threads, ms. */
+export function threadCpuMs(pid: number): { main: number; others: number } {
+  let others = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    if (task !== String(pid)) others += ticksOf(`/proc/${pid}/task/${task}/stat`) * 10;
+  }
+  return { main: ticksOf(`/proc/${pid}/task/${pid}/stat`) * 10, others };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
