@@ -1,5 +1,5 @@
 // Starts the stack in a child process as `npm start` does (the same entry point, node flags and
-// MALLOC_ARENA_MAX as package.json's start script), but keeps what a benchmark needs and the test
+// malloc settings as package.json's start script), but keeps what a benchmark needs and the test
 // helper does not expose: the pid (for /proc memory and CPU figures) and the spawn-to-ready time.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -37,6 +37,7 @@ const STOP_GRACE_MS = 10_000;
 
 /** package.json's start script sets these too; README "Performance" says why. */
 const START_NODE_ARGS = ['--heap-growing-percent=30', '--max-semi-space-size=8'];
+const START_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '65536' };
 
 interface ReadyLine extends StackEndpoints {
   ready_ms: number;
@@ -50,7 +51,7 @@ export async function startStackChild(env: Record<string, string>, projectRoot =
   const nodeArgs = (process.env.BENCH_STACK_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...START_NODE_ARGS, ...nodeArgs, 'local/start.mjs'], {
     cwd: projectRoot,
-    env: { ...process.env, MALLOC_ARENA_MAX: '2', PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
+    env: { ...process.env, ...START_ENV, PORT: '0', S3_PORT: '0', DATA_DIR: dataDirectory, POWERTOOLS_LOG_LEVEL: 'INFO', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
