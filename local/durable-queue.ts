@@ -90,8 +90,8 @@ export class DurableQueues {
   }
 
   /** A small durable key-value space beside the queues (e.g. what a pipe has published). */
-  async mark(key: string): Promise<void> {
-    await this.db.put(`kv!${key}`, '1');
+  async mark(keys: string[]): Promise<void> {
+    await this.db.batch(keys.map((key) => ({ type: 'put' as const, key: `kv!${key}`, value: '1' })));
   }
 
   async isMarked(key: string): Promise<boolean> {

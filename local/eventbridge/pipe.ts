@@ -135,6 +135,6 @@ export class LocalPipe {
       const failed = results.find((result) => result.ErrorCode);
       if (failed) throw new Error(`PutEvents refused an event: ${failed.ErrorCode} ${failed.ErrorMessage}`);
     }
-    for (const record of records) await queues.mark(this.publishedKey(recordId(table, record.dynamodb.Keys)));
+    await queues.mark(records.map((record) => this.publishedKey(recordId(table, record.dynamodb.Keys))));
   }
 }
