@@ -29,6 +29,8 @@ describe('template, contract and handlers agree', () => {
     '%s has an entry point that exports its handler',
     async (_id, fn) => {
       expect(existsSync(`${projectRoot}${fn.entryPoint}`)).toBe(true);
+      // npm start compiles functions/ ahead (local/start.mjs): an entry point elsewhere would be missed.
+      expect(fn.entryPoint).toMatch(/^functions\/[^/]+\.ts$/);
       const module = (await import(`${projectRoot}${fn.entryPoint}`)) as Record<string, unknown>;
       expect(typeof module[fn.exportName]).toBe('function');
     },
