@@ -4,7 +4,8 @@
 // A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
 // bounded in count and time (the whole run takes about a minute and a half).
 // BENCH_STACK_ROOT=/path/to/other/checkout runs that checkout's stack instead (before/after
-// comparisons); the raw detector and DynamoDB figures always come from this checkout.
+// comparisons; it needs local/start.mjs); the raw detector and DynamoDB figures always come
+// from this checkout.
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';

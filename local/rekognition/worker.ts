@@ -1,7 +1,8 @@
 /**
  * Detector worker: loads CenterNet once, warms it up, then answers `detect` messages one at a
- * time (the pool never sends a second job before the first is answered). Started through
- * worker-entry.mjs, which installs tsx's CommonJS hook for this thread.
+ * time (the pool never sends a second job before the first is answered). From source it starts
+ * through worker-entry.mjs, which installs tsx's CommonJS hook for this thread; `npm start`
+ * runs the copy local/start.mjs compiled.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCenterNet, warmUp, type CenterNetModel } from './model.ts';

@@ -106,10 +106,14 @@ describe('DynamoDbEventStore', () => {
     const known = foldBlob([first])!;
     const decide = (size: number) => (state: Parameters<typeof decideUpload>[0] | undefined) =>
       state ? decideUpload(state, new Date(), { bucket: 'b', key: 'k', size_bytes: size }) : null;
-    const recorded = await runCommand(store, first.blob_id, decide(1), { knownState: known });
+    let reads = 0;
+    const counted = { read: (blobId: string) => (reads++, store.read(blobId)), append: store.append.bind(store) };
+    const recorded = await runCommand(counted, first.blob_id, decide(1), { knownState: known });
     expect(recorded.event?.version).toBe(2);
+    expect(reads).toBe(0);
     // The same known state is now stale: its append conflicts, and the re-read sees the upload.
-    const late = await runCommand(store, first.blob_id, decide(2), { knownState: known });
+    const late = await runCommand(counted, first.blob_id, decide(2), { knownState: known });
+    expect(reads).toBe(1);
     expect(late.event).toBeNull();
     expect(late.state?.version).toBe(2);
     expect((await store.read(first.blob_id)).map((e) => e.type)).toEqual(['BlobCreated', 'BlobUploaded']);

@@ -8,7 +8,6 @@ import createClient from 'openapi-fetch';
 import type { paths } from '../../shared/generated/openapi.ts';
 import { projectRoot } from './template.ts';
 
-
 export interface StackProcess {
   apiUrl: string;
   endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string };
