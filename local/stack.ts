@@ -147,7 +147,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     pipesByTable.set(table.name, [...(pipesByTable.get(table.name) ?? []), pipe]);
     const recovered = await pipe.recover(dynamodb.client);
     if (recovered > 0) logger.info('re-queued log events a crash left unpublished', { pipe: definition.logicalId, recovered });
-    if (!process.env.TEMP_NO_PIPES) pipe.start();
+    pipe.start();
   }
 
   const stopSchedules = startSchedules(template.functions, runtime, {
