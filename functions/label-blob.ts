@@ -36,9 +36,15 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
     (state) => (state ? decideLabelingResult(state, uploaded.version, new Date(), outcome) : null),
     { knownState: before },
   );
-  if (!recorded) logger.info('another delivery recorded the result first');
-  else if (recorded.type === 'BlobFailed') logger.warn('labeling failed', { failure: recorded.data });
-  else logger.info('labeled', { labels: recorded.data.labels.length });
+  if (!recorded) {
+    logger.info('another delivery recorded the result first');
+  } else if (recorded.type === 'BlobFailed') {
+    // Not the whole data: it also holds the callback_url, which is the client's and stays out of logs.
+    const { code, message } = recorded.data;
+    logger.warn('labeling failed', { failure: { code, message } });
+  } else {
+    logger.info('labeled', { labels: recorded.data.labels.length });
+  }
 
   if (!config().retainUploads) await deleteUpload(uploaded.data);
 }

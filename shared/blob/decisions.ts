@@ -11,6 +11,7 @@ import type {
   BlobLabeledData,
   BlobUploaded,
   BlobUploadedData,
+  CallbackRouting,
 } from './events.ts';
 import type { BlobState } from './state.ts';
 
@@ -47,15 +48,15 @@ export function decideLabelingResult(
 ): BlobLabeled | BlobFailed | null {
   if (state.invocation_status !== 'IN_PROGRESS' || state.version !== uploadVersion) return null;
   return 'labeled' in result
-    ? next(state, now, 'BlobLabeled', result.labeled)
-    : next(state, now, 'BlobFailed', result.failed);
+    ? next(state, now, 'BlobLabeled', { ...result.labeled, ...callbackRouting(state) })
+    : next(state, now, 'BlobFailed', { ...result.failed, ...callbackRouting(state) });
 }
 
 /** A blob whose upload never came expires once its URL has, plus a grace period for uploads in flight. */
 export function decideExpire(state: BlobState, now: Date, graceSeconds: number): BlobExpired | null {
   if (state.invocation_status !== 'ACTION_REQUIRED') return null;
   if (now.getTime() < Date.parse(state.upload.expires_at) + graceSeconds * 1000) return null;
-  return next(state, now, 'BlobExpired', { upload_expired_at: state.upload.expires_at });
+  return next(state, now, 'BlobExpired', { upload_expired_at: state.upload.expires_at, ...callbackRouting(state) });
 }
 
 /**
@@ -68,7 +69,13 @@ export function decideLabelingTimeout(state: BlobState, now: Date, timeoutSecond
   return next(state, now, 'BlobFailed', {
     code: 'LABELING_FAILED',
     message: `Labeling did not finish within ${timeoutSeconds} s of the upload.`,
+    ...callbackRouting(state),
   });
+}
+
+/** For a final event: the field is left out, not undefined, when the blob has no callback. */
+function callbackRouting(state: BlobState): CallbackRouting {
+  return state.callback_url === undefined ? {} : { callback_url: state.callback_url };
 }
 
 function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed' | 'BlobExpired', Data>(

@@ -74,6 +74,15 @@ export interface BlobExpiredData {
   upload_expired_at: string;
 }
 
+/**
+ * The blob's callback_url from its BlobCreated, repeated on the event that ends the blob (and
+ * absent when it has none) so that a rule can route the outcome to the callback sender without
+ * reading the log: a blob without a callback then costs no invocation at all.
+ */
+export interface CallbackRouting {
+  callback_url?: string;
+}
+
 interface EventOf<Type extends string, Data> {
   blob_id: string;
   /** Position in the blob's log: 1, 2, 3... Unique per blob; the conditional write keys on it. */
@@ -87,9 +96,9 @@ interface EventOf<Type extends string, Data> {
 
 export type BlobCreated = EventOf<'BlobCreated', BlobCreatedData>;
 export type BlobUploaded = EventOf<'BlobUploaded', BlobUploadedData>;
-export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData>;
-export type BlobFailed = EventOf<'BlobFailed', BlobFailedData>;
-export type BlobExpired = EventOf<'BlobExpired', BlobExpiredData>;
+export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData & CallbackRouting>;
+export type BlobFailed = EventOf<'BlobFailed', BlobFailedData & CallbackRouting>;
+export type BlobExpired = EventOf<'BlobExpired', BlobExpiredData & CallbackRouting>;
 
 export type BlobEvent = BlobCreated | BlobUploaded | BlobLabeled | BlobFailed | BlobExpired;
 export type BlobEventType = BlobEvent['type'];

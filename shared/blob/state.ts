@@ -54,7 +54,8 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
         ...next,
         invocation_status: 'FAILED',
         completed_on: event.occurred_at,
-        failure: event.data,
+        // The failure alone: API users see it as it is, and the event's data also carries routing.
+        failure: { code: event.data.code, message: event.data.message },
       };
     case 'BlobExpired':
       return { ...next, invocation_status: 'EXPIRED', expired_on: event.occurred_at };

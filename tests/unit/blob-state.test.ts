@@ -10,8 +10,19 @@ const labeling = { max_labels: 10, min_confidence: 40 };
 const image = { width: 451, height: 300, content_type: 'image/png' as const, size_bytes: 1234 };
 const cat = { name: 'Cat', confidence: 71.5, parents: ['Animal', 'Pet', 'Mammal'], instances: [] };
 
-function play(...steps: ((state: BlobState) => BlobEvent | null)[]): { events: BlobEvent[]; state: BlobState } {
-  const events: BlobEvent[] = [decideCreate(blobId, t(0), { upload, labeling, callback_url: 'https://example.com/hook' })];
+type Step = (state: BlobState) => BlobEvent | null;
+
+function play(...steps: Step[]): { events: BlobEvent[]; state: BlobState } {
+  return playFrom(decideCreate(blobId, t(0), { upload, labeling, callback_url: 'https://example.com/hook' }), steps);
+}
+
+/** The same story for a blob created without a callback_url. */
+function playWithoutCallback(...steps: Step[]): { events: BlobEvent[]; state: BlobState } {
+  return playFrom(decideCreate(blobId, t(0), { upload, labeling }), steps);
+}
+
+function playFrom(created: BlobEvent, steps: Step[]): { events: BlobEvent[]; state: BlobState } {
+  const events: BlobEvent[] = [created];
   for (const step of steps) {
     const event = step(foldBlob(events)!);
     if (event) events.push(event);
@@ -112,6 +123,39 @@ describe('the blob fold', () => {
     const done = play(upload1, (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test', image } }), (s) => decideLabelingTimeout(s, t(59), 1));
     expect(done.state.invocation_status).toBe('COMPLETED');
     expect(play((s) => decideLabelingTimeout(s, t(59), 1)).state.invocation_status).toBe('ACTION_REQUIRED');
+  });
+
+  describe('final events carry the callback_url for routing, exactly when the blob has one', () => {
+    const uploadIt: Step = (s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 });
+    const hook = { callback_url: 'https://example.com/hook' };
+    const late = new Date(Date.parse(upload.expires_at) + 60_000);
+    const endings: [string, Step[], Record<string, unknown>][] = [
+      ['BlobLabeled', [uploadIt, (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test', image } })], { labels: [cat], model: 'test', image }],
+      ['BlobFailed (labeling)', [uploadIt, (s) => decideLabelingResult(s, 2, t(2), { failed: { code: 'IMAGE_TOO_SMALL', message: 'tiny' } })], { code: 'IMAGE_TOO_SMALL', message: 'tiny' }],
+      ['BlobFailed (timeout)', [uploadIt, (s) => decideLabelingTimeout(s, t(31), 30)], { code: 'LABELING_FAILED', message: 'Labeling did not finish within 30 s of the upload.' }],
+      ['BlobExpired', [(s) => decideExpire(s, late, 0)], { upload_expired_at: upload.expires_at }],
+    ];
+
+    // toStrictEqual: a callback_url key holding undefined would not pass for an absent one.
+    it.each(endings)('%s', (_name, steps, data) => {
+      const withCallback = play(...steps).events.at(-1)!;
+      expect(withCallback.data).toStrictEqual({ ...data, ...hook });
+      const withoutCallback = playWithoutCallback(...steps).events.at(-1)!;
+      expect(withoutCallback.data).toStrictEqual(data);
+      expect(withoutCallback.data).not.toHaveProperty('callback_url');
+    });
+
+    it('and nothing else does', () => {
+      const { events } = play((s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 }));
+      expect(events[1]!.data).not.toHaveProperty('callback_url');
+    });
+
+    it('without it reaching the folded failure, which API users see as it is', () => {
+      const { events, state } = play(uploadIt, (s) => decideLabelingResult(s, 2, t(2), { failed: { code: 'IMAGE_TOO_SMALL', message: 'tiny' } }));
+      expect(events.at(-1)!.data).toMatchObject(hook);
+      expect(state.failure).toStrictEqual({ code: 'IMAGE_TOO_SMALL', message: 'tiny' });
+      expect(state.callback_url).toBe(hook.callback_url);
+    });
   });
 
   it('has no blob for a log that does not begin with BlobCreated', () => {

@@ -8,7 +8,7 @@ import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { handler as publishBlobEvents } from '../../functions/publish-blob-events.ts';
 import { matchesEventPattern } from '../../local/eventbridge/pattern-matcher.ts';
-import { decideCreate, decideExpire, decideLabelingResult, decideUpload } from '../../shared/blob/decisions.ts';
+import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import {
   BLOB_EVENT_SOURCE,
   blobEventTypes,
@@ -136,10 +136,12 @@ function domainEvents(): BlobEvent[] {
     labeling: { max_labels: 1, min_confidence: 0 },
   });
   const waiting: BlobState = must(evolve(undefined, created));
+  const waitingBare: BlobState = must(evolve(undefined, createdBare));
   const object = { bucket: upload.bucket, key: upload.key };
   const uploaded = must(decideUpload(waiting, at(3), { ...object, size_bytes: 240_512, etag: 'b1cc0ae5' }));
   const uploadedBare = must(decideUpload(waiting, at(3), { ...object, size_bytes: 0 }));
   const inProgress = must(evolve(waiting, uploaded));
+  const inProgressBare = must(evolve(waitingBare, must(decideUpload(waitingBare, at(3), { ...object, size_bytes: 0 }))));
   const labeled = must(
     decideLabelingResult(inProgress, uploaded.version, at(4), {
       labeled: {
@@ -157,8 +159,9 @@ function domainEvents(): BlobEvent[] {
       },
     }),
   );
+  // The final events of the blob without a callback_url have none; the others repeat it.
   const labeledNothing = must(
-    decideLabelingResult(inProgress, uploaded.version, at(4), {
+    decideLabelingResult(inProgressBare, inProgressBare.version, at(4), {
       labeled: { labels: [], model: 'rekognition/3.0', image },
     }),
   );
@@ -167,8 +170,10 @@ function domainEvents(): BlobEvent[] {
       failed: { code: 'IMAGE_TOO_SMALL', message: 'The image is 64x48 px; it must be at least 80 px a side.' },
     }),
   );
+  const timedOutBare = must(decideLabelingTimeout(inProgressBare, at(3 + 3600), 3600));
   const expired = must(decideExpire(waiting, at(900 + 300), 300));
-  return [created, createdBare, uploaded, uploadedBare, labeled, labeledNothing, failed, expired];
+  const expiredBare = must(decideExpire(waitingBare, at(900 + 300), 300));
+  return [created, createdBare, uploaded, uploadedBare, labeled, labeledNothing, failed, timedOutBare, expired, expiredBare];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -269,6 +274,7 @@ describe('events/samples', () => {
     expect(created.data.upload).toMatchObject({ bucket: bucket.name, key: object.key });
     expect(uploaded.data).toEqual({ bucket: bucket.name, key: object.key, size_bytes: object.size, etag: object.etag });
     expect(labeled.data.image.size_bytes).toBe(object.size);
+    expect(labeled.data.callback_url).toBe(created.data.callback_url); // repeated on the final event, for routing
     expect([created, uploaded, labeled].map((e) => [e.blob_id, e.version])).toEqual([
       [created.blob_id, 1],
       [created.blob_id, 2],
@@ -311,6 +317,12 @@ describe('events the domain decides validate against their schema', () => {
     expect(new Set(events.map((event) => event.type))).toEqual(new Set<BlobEventType>(blobEventTypes));
   });
 
+  it('covers each final event type both with and without the callback_url that routes it', () => {
+    const finals = events.filter((event) => ['BlobLabeled', 'BlobFailed', 'BlobExpired'].includes(event.type));
+    const kinds = finals.map((event) => `${event.type} ${'callback_url' in event.data}`);
+    expect(new Set(kinds)).toEqual(new Set(['BlobLabeled', 'BlobFailed', 'BlobExpired'].flatMap((type) => [`${type} true`, `${type} false`])));
+  });
+
   const nameOf = (event: BlobEvent) => `${event.type} v${event.version} (${Object.keys(event.data).join(', ')})`;
   const named = events.map((event) => [nameOf(event), event] as const);
   it.each(named)('%s', (_name, event) => {
@@ -344,6 +356,7 @@ describe('the schemas reject malformed events', () => {
     ['a missing image', (d) => delete d.data!.image, /\/data must have required property 'image'/],
     ['a confidence over 100', (d) => (d.data!.labels[0]!.confidence = 101), /\/labels\/0\/confidence must be <= 100/],
     ['another type', (d) => (d.type = 'BlobFailed'), /\/type must be equal to constant/],
+    ['a callback_url that is not a URI', (d) => (d.data!.callback_url = 'hooks/labels'), /\/data\/callback_url must match format "uri"/],
   ];
 
   it.each(cases)('BlobLabeled with %s', (_name, corrupt, error) => {
@@ -352,6 +365,19 @@ describe('the schemas reject malformed events', () => {
     corrupt(detail);
     expect(errorsOf('BlobLabeled.schema.json', detail)).toMatch(error); // ...and the corruption is caught
   });
+
+  it.each(['blob-failed.json', 'blob-expired.json', 'project-blob.blob-labeled.json'])(
+    '%s: the final event takes an optional callback_url, a URI like BlobCreated\'s',
+    (file) => {
+      const detail = sample<Envelope<{ data: Record<string, unknown> }>>(file).detail;
+      const schema = schemaOf(sample<Envelope>(file)['detail-type']);
+      const { callback_url: _url, ...withoutUrl } = detail.data;
+      expectValid(schema, { ...detail, data: withoutUrl });
+      expectValid(schema, { ...detail, data: { ...withoutUrl, callback_url: 'https://example.com/hooks/labels?token=abc' } });
+      expect(errorsOf(schema, { ...detail, data: { ...withoutUrl, callback_url: 'not a url' } })).toMatch(/\/data\/callback_url must match format "uri"/);
+      expect(errorsOf(schema, { ...detail, data: { ...withoutUrl, callback_url: null } })).toMatch(/\/data\/callback_url must be string/);
+    },
+  );
 
   it('BlobCreated with a version other than 1, or without its labeling settings', () => {
     const created = sample<Envelope<BlobCreated>>('blob-created.json').detail;
