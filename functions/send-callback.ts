@@ -1,4 +1,6 @@
-// BlobLabeled / BlobFailed / BlobExpired -> a signed POST to the blob's callback_url.
+// BlobLabeled / BlobFailed / BlobExpired -> a signed POST to the blob's callback_url. The rule
+// delivers only final events that carry a callback_url, so blobs without one never get here;
+// the check on the state below stays for one that comes anyway (invoked by hand, a changed rule).
 // Retryable failures are thrown so EventBridge redelivers with backoff (for up to a day);
 // a receiver that refuses for good is logged and left alone.
 import type { EventBridgeEvent } from 'aws-lambda';

@@ -60,6 +60,9 @@ describe('callbacks', () => {
     expect(payload.data).toMatchObject({ blob_id: blob.blob_id, invocation_status: 'COMPLETED', labels: blob.labels });
     expect(delivery.headers['webhook-id']).toBe(`${blob.blob_id}.3`);
     expect(delivery.headers['content-type']).toBe('application/json');
+    // The final event repeats the callback_url: it is what routes the event to the sender.
+    const { data: log } = await stack.api.GET('/blobs/{blob_id}/events', { params: { path: { blob_id: blob.blob_id } } });
+    expect(log!.events.at(-1)).toMatchObject({ type: 'BlobLabeled', data: { callback_url: `${receiverUrl}/hooks/one` } });
     // Another secret does not verify it.
     expect(() => new Webhook('whsec_b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlcg==').verify(delivery.body, delivery.headers as Record<string, string>)).toThrow();
   });

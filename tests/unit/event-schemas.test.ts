@@ -247,6 +247,11 @@ describe('events/samples', () => {
       expect(matchesEventPattern(rule('ProjectBlobFunction'), sample(file)), file).toBe(true);
     }
     expect(matchesEventPattern(rule('LabelBlobFunction'), sample('project-blob.blob-labeled.json'))).toBe(false);
+    // The callback sender gets the labeled blob, which has a callback_url, and not the two without.
+    expect(matchesEventPattern(rule('SendCallbackFunction'), sample('project-blob.blob-labeled.json'))).toBe(true);
+    for (const file of ['blob-failed.json', 'blob-expired.json']) {
+      expect(matchesEventPattern(rule('SendCallbackFunction'), sample(file)), file).toBe(false);
+    }
     // Any other subscriber on the blob bus has a sample it accepts too.
     const blobBus = template.pipes[0]!.targetBus;
     for (const busRule of template.functions.flatMap((fn) => fn.rules).filter((r) => r.busName === blobBus)) {

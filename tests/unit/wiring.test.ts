@@ -3,6 +3,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { matchesEventPattern } from '../../local/eventbridge/pattern-matcher.ts';
+import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
+import { BLOB_EVENT_SOURCE, type BlobEvent } from '../../shared/blob/events.ts';
+import { evolve, type BlobState } from '../../shared/blob/state.ts';
 import { loadTestTemplate, projectRoot } from '../support/template.ts';
 
 const template = loadTestTemplate();
@@ -88,5 +92,77 @@ describe('template, contract and handlers agree', () => {
     const runtimes = [...raw.matchAll(/Runtime:\s*nodejs(\d+)\.x/g)].map((m) => Number(m[1]));
     expect(runtimes.length).toBeGreaterThan(0);
     for (const version of runtimes) expect(version).toBeGreaterThanOrEqual(22);
+  });
+});
+
+describe('the callback sender gets only the final events of blobs with a callback_url', () => {
+  const ruleOf = (functionId: string) => {
+    const rules = template.functions.find((fn) => fn.logicalId === functionId)?.rules ?? [];
+    expect(rules, functionId).toHaveLength(1);
+    expect(rules[0]!.busName).toBe(template.pipes[0]!.targetBus);
+    return rules[0]!.pattern;
+  };
+  const onTheBus = (event: { type: BlobEvent['type'] }) => ({
+    version: '0',
+    id: '5f3c66ce-fb19-42d9-a141-76e4130b34e1',
+    'detail-type': event.type,
+    source: BLOB_EVENT_SOURCE,
+    account: '000000000000',
+    time: '2026-11-24T17:48:22Z',
+    region: 'us-east-1',
+    resources: [],
+    detail: event,
+  });
+
+  /** A blob's every event, as the domain decides them, with each way it can end. */
+  function lifeOf(callbackUrl: string | undefined) {
+    const at = (seconds: number) => new Date(Date.UTC(2026, 10, 24, 17, 48, seconds));
+    const blobId = '01M87ARFEB9P1S7007NF10H0R4';
+    const upload = { bucket: 'uploads', key: `uploads/${blobId}`, expires_at: at(10).toISOString() };
+    const created = decideCreate(blobId, at(0), {
+      upload,
+      labeling: { max_labels: 20, min_confidence: 50 },
+      ...(callbackUrl && { callback_url: callbackUrl }),
+    });
+    const waiting = evolve(undefined, created)!;
+    const uploaded = decideUpload(waiting, at(1), { bucket: upload.bucket, key: upload.key, size_bytes: 10 })!;
+    const inProgress: BlobState = evolve(waiting, uploaded)!;
+    const image = { width: 451, height: 300, content_type: 'image/png' as const, size_bytes: 10 };
+    const finals = [
+      decideLabelingResult(inProgress, 2, at(2), { labeled: { labels: [], model: 'test', image } })!,
+      decideLabelingResult(inProgress, 2, at(2), { failed: { code: 'IMAGE_TOO_SMALL', message: 'tiny' } })!,
+      decideLabelingTimeout(inProgress, at(59), 30)!,
+      decideExpire(waiting, at(59), 30)!,
+    ];
+    expect(finals.map((event) => event.type)).toEqual(['BlobLabeled', 'BlobFailed', 'BlobFailed', 'BlobExpired']);
+    return { created, uploaded, finals };
+  }
+  const withCallback = lifeOf('https://example.com/hooks/labels');
+  const withoutCallback = lifeOf(undefined);
+  const name = (event: BlobEvent) => `${event.type} v${event.version} (${Object.keys(event.data).join(', ')})`;
+
+  it.each(withCallback.finals.map((event) => [name(event), event] as const))('sends %s', (_name, event) => {
+    expect(matchesEventPattern(ruleOf('SendCallbackFunction'), onTheBus(event))).toBe(true);
+  });
+
+  it.each(withoutCallback.finals.map((event) => [name(event), event] as const))('leaves out %s, unless it has a callback_url', (_name, event) => {
+    expect(matchesEventPattern(ruleOf('SendCallbackFunction'), onTheBus(event))).toBe(false);
+    const routed = { ...event, data: { ...event.data, callback_url: 'https://example.com/hooks/labels' } };
+    expect(matchesEventPattern(ruleOf('SendCallbackFunction'), onTheBus(routed))).toBe(true);
+  });
+
+  it('leaves out the events before the end, the BlobCreated that holds the callback_url too', () => {
+    for (const event of [withCallback.created, withCallback.uploaded]) {
+      expect(matchesEventPattern(ruleOf('SendCallbackFunction'), onTheBus(event)), event.type).toBe(false);
+    }
+  });
+
+  it('still labels and projects the blobs without a callback_url', () => {
+    for (const life of [withCallback, withoutCallback]) {
+      expect(matchesEventPattern(ruleOf('LabelBlobFunction'), onTheBus(life.uploaded))).toBe(true);
+      for (const event of [life.created, life.uploaded, ...life.finals]) {
+        expect(matchesEventPattern(ruleOf('ProjectBlobFunction'), onTheBus(event)), name(event)).toBe(true);
+      }
+    }
   });
 });
