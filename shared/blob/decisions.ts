@@ -13,6 +13,7 @@ import type {
   BlobUploadedData,
   CallbackRouting,
 } from './events.ts';
+import { currentSchemaVersions } from './events.ts';
 import type { BlobState } from './state.ts';
 
 export function decideCreate(blobId: string, now: Date, data: BlobCreatedData): BlobCreated {
@@ -20,7 +21,7 @@ export function decideCreate(blobId: string, now: Date, data: BlobCreatedData): 
     blob_id: blobId,
     version: 1,
     type: 'BlobCreated',
-    schema_version: 1,
+    schema_version: currentSchemaVersions.BlobCreated,
     occurred_at: now.toISOString(),
     data,
   };
@@ -88,7 +89,7 @@ function next<Type extends 'BlobUploaded' | 'BlobLabeled' | 'BlobFailed' | 'Blob
     blob_id: state.blob_id,
     version: state.version + 1,
     type,
-    schema_version: 1 as const,
+    schema_version: currentSchemaVersions[type],
     occurred_at: now.toISOString(),
     data,
   };

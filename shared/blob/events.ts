@@ -77,28 +77,33 @@ export interface BlobExpiredData {
 /**
  * The blob's callback_url from its BlobCreated, repeated on the event that ends the blob (and
  * absent when it has none) so that a rule can route the outcome to the callback sender without
- * reading the log: a blob without a callback then costs no invocation at all.
+ * reading the log: a blob without a callback then costs no invocation at all. New in
+ * schema_version 2 of those events; their version 1 is the same without it.
  */
 export interface CallbackRouting {
   callback_url?: string;
 }
 
-interface EventOf<Type extends string, Data> {
+interface EventOf<Type extends string, Data, SchemaVersion extends number> {
   blob_id: string;
   /** Position in the blob's log: 1, 2, 3... Unique per blob; the conditional write keys on it. */
   version: number;
   type: Type;
-  /** Bumped when a type's data changes shape; readers upcast older versions. */
-  schema_version: 1;
+  /**
+   * Bumped when a type's data changes shape, even by an optional field (events/README.md):
+   * the log keeps every version ever written, so readers take them all and upcast older ones.
+   */
+  schema_version: SchemaVersion;
   occurred_at: string;
   data: Data;
 }
 
-export type BlobCreated = EventOf<'BlobCreated', BlobCreatedData>;
-export type BlobUploaded = EventOf<'BlobUploaded', BlobUploadedData>;
-export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData & CallbackRouting>;
-export type BlobFailed = EventOf<'BlobFailed', BlobFailedData & CallbackRouting>;
-export type BlobExpired = EventOf<'BlobExpired', BlobExpiredData & CallbackRouting>;
+export type BlobCreated = EventOf<'BlobCreated', BlobCreatedData, 1>;
+export type BlobUploaded = EventOf<'BlobUploaded', BlobUploadedData, 1>;
+// Version 1 of the final events is version 2 without the optional callback_url: nothing to upcast.
+export type BlobLabeled = EventOf<'BlobLabeled', BlobLabeledData & CallbackRouting, 1 | 2>;
+export type BlobFailed = EventOf<'BlobFailed', BlobFailedData & CallbackRouting, 1 | 2>;
+export type BlobExpired = EventOf<'BlobExpired', BlobExpiredData & CallbackRouting, 1 | 2>;
 
 export type BlobEvent = BlobCreated | BlobUploaded | BlobLabeled | BlobFailed | BlobExpired;
 export type BlobEventType = BlobEvent['type'];
@@ -110,6 +115,15 @@ export const blobEventTypes: readonly BlobEventType[] = [
   'BlobFailed',
   'BlobExpired',
 ];
+
+/** The schema_version each type is written at now. */
+export const currentSchemaVersions = {
+  BlobCreated: 1,
+  BlobUploaded: 1,
+  BlobLabeled: 2,
+  BlobFailed: 2,
+  BlobExpired: 2,
+} as const satisfies Record<BlobEventType, number>;
 
 export function isBlobEventType(value: unknown): value is BlobEventType {
   return typeof value === 'string' && (blobEventTypes as readonly string[]).includes(value);

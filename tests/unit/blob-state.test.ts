@@ -150,6 +150,24 @@ describe('the blob fold', () => {
       expect(events[1]!.data).not.toHaveProperty('callback_url');
     });
 
+    it.each(endings)('%s is written at schema_version 2, which added the field', (_name, steps) => {
+      const { events } = playWithoutCallback(...steps);
+      expect(events.map((e) => e.schema_version)).toEqual([...events.slice(0, -1).map(() => 1), 2]);
+    });
+
+    it('and a version 1 final event, written before, still folds', () => {
+      const uploaded = play(uploadIt);
+      const v1: BlobEvent = {
+        blob_id: blobId,
+        version: 3,
+        type: 'BlobFailed',
+        schema_version: 1,
+        occurred_at: t(2).toISOString(),
+        data: { code: 'IMAGE_TOO_SMALL', message: 'tiny' },
+      };
+      expect(foldBlob([...uploaded.events, v1])).toMatchObject({ invocation_status: 'FAILED', failure: { code: 'IMAGE_TOO_SMALL', message: 'tiny' } });
+    });
+
     it('without it reaching the folded failure, which API users see as it is', () => {
       const { events, state } = play(uploadIt, (s) => decideLabelingResult(s, 2, t(2), { failed: { code: 'IMAGE_TOO_SMALL', message: 'tiny' } }));
       expect(events.at(-1)!.data).toMatchObject(hook);

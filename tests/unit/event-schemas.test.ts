@@ -354,7 +354,8 @@ describe('the schemas reject malformed events', () => {
     ['a version that is a string', (d) => (d.version = '3'), /\/version must be integer/],
     ['a version of 0', (d) => (d.version = 0), /\/version must be >= 2/],
     ['a blob_id that is not a ULID', (d) => (d.blob_id = '01m87arfeb9p1s7007nf10h0r4'), /\/blob_id must match pattern/],
-    ['a schema_version it does not describe', (d) => (d.schema_version = 2), /\/schema_version must be equal to const/],
+    ['a schema_version it does not describe', (d) => (d.schema_version = 3), /\/schema_version must be equal to one of the allowed values/],
+    ['a callback_url in a schema_version 1, which had none', (d) => (d.schema_version = 1), /\/data\/callback_url boolean schema is false/],
     ['an occurred_at that is not a date-time', (d) => (d.occurred_at = '24/11/2026'), /occurred_at must match format/],
     ['an unknown field in data', (d) => (d.data!.labels_count = 5), /\/data must NOT have additional properties/],
     ['an unknown field on the event', (d) => (d.tenant = 'acme'), /must NOT have additional properties/],
@@ -378,6 +379,7 @@ describe('the schemas reject malformed events', () => {
       const schema = schemaOf(sample<Envelope>(file)['detail-type']);
       const { callback_url: _url, ...withoutUrl } = detail.data;
       expectValid(schema, { ...detail, data: withoutUrl });
+      expectValid(schema, { ...detail, schema_version: 1, data: withoutUrl }); // as written before version 2
       expectValid(schema, { ...detail, data: { ...withoutUrl, callback_url: 'https://example.com/hooks/labels?token=abc' } });
       expect(errorsOf(schema, { ...detail, data: { ...withoutUrl, callback_url: 'not a url' } })).toMatch(/\/data\/callback_url must match format "uri"/);
       expect(errorsOf(schema, { ...detail, data: { ...withoutUrl, callback_url: null } })).toMatch(/\/data\/callback_url must be string/);
