@@ -23,7 +23,7 @@ export interface CommandOptions {
 }
 
 export async function runCommand<E extends BlobEvent>(
-  store: EventStore,
+  store: Pick<EventStore, 'read' | 'append'>,
   blobId: string,
   decide: (state: BlobState | undefined) => E | null,
   options: CommandOptions = {},

@@ -6,6 +6,12 @@ export interface EventStore {
   /** All of a blob's events, oldest first; [] for an unknown blob. */
   read(blobId: string): Promise<BlobEvent[]>;
   /**
+   * Several blobs' events up to a known version each, oldest first: for a consumer that has
+   * an event in hand for each (a batch of them). A blob whose log is not whole up to its
+   * version (it cannot be, or the read raced a write) is left out; read it on its own.
+   */
+  readThrough(versions: ReadonlyMap<string, number>): Promise<Map<string, BlobEvent[]>>;
+  /**
    * Appends one event at its `version`. Exactly one writer wins a version: the others get
    * a VersionConflictError and must re-read.
    */

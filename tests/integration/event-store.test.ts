@@ -70,6 +70,25 @@ describe('DynamoDbEventStore', () => {
     expect(events[0]).toEqual(first);
   });
 
+  it('reads many blobs through known versions at once, leaving out a log that is not whole', async () => {
+    // 60 blobs of two events: 120 keys, more than one BatchGetItem takes.
+    const blobs = Array.from({ length: 60 }, () => created());
+    for (const blob of blobs) {
+      await store.append(blob);
+      await store.append(uploadedAt(blob, 2, 10));
+    }
+    const onlyCreated = created();
+    await store.append(onlyCreated);
+    const versions = new Map([...blobs.map((blob) => [blob.blob_id, 2] as const), [onlyCreated.blob_id, 2]]);
+    const logs = await store.readThrough(versions);
+    expect(logs.size).toBe(60);
+    for (const blob of blobs) expect(logs.get(blob.blob_id)).toEqual(await store.read(blob.blob_id));
+    // Its version 2 does not exist (yet): the caller falls back to reading it whole.
+    expect(logs.has(onlyCreated.blob_id)).toBe(false);
+    // Through version 1 only: the log as it was then, even though it has moved on.
+    expect((await store.readThrough(new Map([[blobs[0]!.blob_id, 1]]))).get(blobs[0]!.blob_id)).toEqual([blobs[0]]);
+  });
+
   it('lets exactly one of eight racing writers take a version', async () => {
     const first = created();
     await store.append(first);
