@@ -1,25 +1,64 @@
-// Every blob event -> the blob's read-model rows. The rows are the fold of the whole log,
-// so a duplicate or out-of-order delivery writes the same rows (or nothing newer is lost).
-import type { EventBridgeEvent } from 'aws-lambda';
-import type { BlobEvent } from '../shared/blob/events.ts';
+// Blob events, in batches from the projection queue -> the blobs' read-model rows. A row is
+// the fold of the blob's log up to the newest event the batch has for it, so a blob with
+// several events in the batch is written once, and a duplicate or out-of-order delivery
+// writes the same row (or finds a newer one and leaves it).
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { isBlobEventType, type BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
 
-async function projectBlob(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
-  logger.appendKeys({ blob_id: event.detail.blob_id });
-  // A blob's first event is its whole log at version 1, so there is nothing to read back; if the
-  // log has moved on, the write below finds a newer row and leaves it.
-  const events = event.detail.version === 1 ? [event.detail] : await eventStore().read(event.detail.blob_id);
-  const state = foldBlob(events);
-  if (!state) {
-    logger.warn('no blob for this event; nothing to project', { type: event.detail.type });
-    return;
+async function projectBlobs(event: SQSEvent) {
+  const newest = new Map<string, BlobEvent>();
+  for (const record of event.Records) {
+    const blobEvent = blobEventOf(record);
+    if (blobEvent && blobEvent.version > (newest.get(blobEvent.blob_id)?.version ?? 0)) newest.set(blobEvent.blob_id, blobEvent);
   }
-  const outcome = await blobProjection().project(state);
-  logger.info('projected', { outcome, version: state.version, type: event.detail.type });
+  const projections = projectNewest([...newest.values()]);
+  // Each message succeeds or fails with its blob's projection; failed ones come back later.
+  // The processor keeps per-invocation state, so it is made per invocation (functions may run
+  // several invocations at once).
+  const processor = new BatchProcessor(EventType.SQS);
+  return processPartialResponse(event, (record: SQSRecord) => projections.get(blobEventOf(record)?.blob_id ?? '') ?? unreadable(record), processor);
 }
 
-export const handler = eventHandler(projectBlob);
+function projectNewest(events: BlobEvent[]): Map<string, Promise<void>> {
+  // A blob's first event is its whole log, so only blobs further along need a read.
+  const later = events.filter((e) => e.version > 1);
+  const logs = later.length > 0 ? eventStore().readThrough(new Map(later.map((e) => [e.blob_id, e.version]))) : Promise.resolve(new Map());
+  return new Map(
+    events.map((newest) => [
+      newest.blob_id,
+      (async () => {
+        const log = newest.version === 1 ? [newest] : ((await logs).get(newest.blob_id) ?? (await eventStore().read(newest.blob_id)));
+        const state = foldBlob(log);
+        if (!state) {
+          logger.warn('no blob for this event; nothing to project', { blob_id: newest.blob_id, type: newest.type });
+          return;
+        }
+        const outcome = await blobProjection().project(state);
+        logger.info('projected', { blob_id: newest.blob_id, outcome, version: state.version, type: newest.type });
+      })(),
+    ]),
+  );
+}
+
+/** The blob event an EventBridge rule queued, or undefined for a message that is not one. */
+function blobEventOf(record: SQSRecord): BlobEvent | undefined {
+  try {
+    const detail = (JSON.parse(record.body) as { detail?: Partial<BlobEvent> }).detail;
+    if (typeof detail?.blob_id === 'string' && typeof detail.version === 'number' && isBlobEventType(detail.type)) return detail as BlobEvent;
+  } catch {
+    // reported below, with the message id
+  }
+  return undefined;
+}
+
+async function unreadable(record: SQSRecord): Promise<never> {
+  throw new Error(`message ${record.messageId} is not an EventBridge blob event`);
+}
+
+export const handler = eventHandler(projectBlobs);

@@ -9,23 +9,35 @@ export interface QueueEntry<T> {
   payload: T;
   attempts: number;
   notBefore: number;
+  /** Epoch ms; absent on entries stored before it was recorded. */
+  enqueuedAt?: number;
 }
 
+/**
+ * What a handler call may return: the keys of the entries that failed on their own (a partial
+ * batch response). The others are done; throwing fails the whole batch.
+ */
+export type BatchOutcome = void | { failedKeys: readonly string[]; error: unknown };
+
 export interface ConsumerOptions<T> {
-  /** Entries handed to one handler call; > 1 only makes sense for ordered queues. */
+  /** Entries handed to one handler call at most. */
   batchSize?: number;
+  /** Wait up to this long after an entry arrives for a full batch (Lambda's batching window). */
+  batchWindowMs?: number;
   /** Handler calls at once. 1 keeps the queue's order (a stream shard); more does not. */
   concurrency?: number;
   /** Attempts before an entry goes to the dead-letter queue; Infinity retries forever. */
   maxAttempts?: number;
   backoffMs?: (attempt: number) => number;
   onDeadLetter?: (entry: QueueEntry<T>, error: unknown) => void;
+  /** Move dead letters to this queue (an SQS redrive); otherwise they are kept aside. */
+  deadLetterQueue?: string;
 }
 
 interface Consumer<T> {
   queue: string;
-  handler: (entries: QueueEntry<T>[]) => Promise<void>;
-  options: Required<ConsumerOptions<T>>;
+  handler: (entries: QueueEntry<T>[]) => Promise<BatchOutcome>;
+  options: Required<Omit<ConsumerOptions<T>, 'deadLetterQueue'>> & Pick<ConsumerOptions<T>, 'deadLetterQueue'>;
   inFlight: Set<string>;
   timer?: NodeJS.Timeout | undefined;
 }
@@ -61,6 +73,7 @@ export class DurableQueues {
       payload: item.payload,
       attempts: 0,
       notBefore: 0,
+      enqueuedAt: Date.now(),
     }));
     await this.db.batch(entries.map((entry) => ({ type: 'put' as const, key: entry.key, value: JSON.stringify(entry) })));
     const pending = this.queueOf(queue);
@@ -73,16 +86,18 @@ export class DurableQueues {
     return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));
   }
 
-  consume<T>(queue: string, handler: (entries: QueueEntry<T>[]) => Promise<void>, options: ConsumerOptions<T> = {}): void {
+  consume<T>(queue: string, handler: (entries: QueueEntry<T>[]) => Promise<BatchOutcome>, options: ConsumerOptions<T> = {}): void {
     this.consumers.set(queue, {
       queue,
-      handler: handler as (entries: QueueEntry<unknown>[]) => Promise<void>,
+      handler: handler as (entries: QueueEntry<unknown>[]) => Promise<BatchOutcome>,
       options: {
         batchSize: options.batchSize ?? 1,
+        batchWindowMs: options.batchWindowMs ?? 0,
         concurrency: options.concurrency ?? 1,
         maxAttempts: options.maxAttempts ?? Infinity,
         backoffMs: options.backoffMs ?? defaultBackoff,
         onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
+        ...(options.deadLetterQueue && { deadLetterQueue: options.deadLetterQueue }),
       },
       inFlight: new Set(),
     });
@@ -131,7 +146,7 @@ export class DurableQueues {
     const consumer = this.consumers.get(queue);
     if (!consumer || this.closed) return;
     const pending = this.queueOf(queue);
-    const { batchSize, concurrency } = consumer.options;
+    const { batchSize, batchWindowMs, concurrency } = consumer.options;
     const ordered = concurrency === 1;
     const now = Date.now();
     let nextWake = Infinity;
@@ -151,6 +166,11 @@ export class DurableQueues {
         if (batch.length >= batchSize) break;
       }
       if (batch.length === 0) break;
+      const windowEnds = (batch[0]!.enqueuedAt ?? 0) + batchWindowMs;
+      if (batch.length < batchSize && windowEnds > now) {
+        nextWake = Math.min(nextWake, windowEnds);
+        break;
+      }
       for (const entry of batch) consumer.inFlight.add(entry.key);
       void this.run(consumer, batch);
     }
@@ -164,10 +184,15 @@ export class DurableQueues {
   private async run(consumer: Consumer<unknown>, batch: QueueEntry<unknown>[]): Promise<void> {
     const pending = this.queueOf(consumer.queue);
     try {
-      await consumer.handler(batch);
+      const outcome = await consumer.handler(batch);
       if (this.closed) return;
-      await this.db.batch(batch.map((entry) => ({ type: 'del' as const, key: entry.key })));
-      for (const entry of batch) pending.delete(entry.key);
+      const failedKeys = new Set(outcome?.failedKeys);
+      const done = batch.filter((entry) => !failedKeys.has(entry.key));
+      await this.db.batch(done.map((entry) => ({ type: 'del' as const, key: entry.key })));
+      for (const entry of done) pending.delete(entry.key);
+      if (failedKeys.size > 0) {
+        await this.retryOrDeadLetter(consumer, batch.filter((entry) => failedKeys.has(entry.key)), outcome!.error);
+      }
     } catch (error) {
       if (this.closed) return;
       await this.retryOrDeadLetter(consumer, batch, error);
@@ -182,11 +207,17 @@ export class DurableQueues {
     for (const entry of batch) {
       const attempts = entry.attempts + 1;
       if (attempts >= consumer.options.maxAttempts) {
+        const target = consumer.options.deadLetterQueue;
+        // In the dead-letter queue the message starts over, as SQS's redrive moves it.
+        const moved = target && { ...entry, key: `q!${target}!${this.nextSequence()}`, attempts: 0, notBefore: 0, enqueuedAt: Date.now() };
         await this.db.batch([
           { type: 'del', key: entry.key },
-          { type: 'put', key: `dlq!${entry.key}`, value: JSON.stringify({ ...entry, attempts, error: String(error) }) },
+          moved
+            ? { type: 'put', key: moved.key, value: JSON.stringify(moved) }
+            : { type: 'put', key: `dlq!${entry.key}`, value: JSON.stringify({ ...entry, attempts, error: String(error) }) },
         ]);
         pending.delete(entry.key);
+        if (moved) this.queueOf(target).set(moved.key, moved);
         consumer.options.onDeadLetter(entry, error);
         continue;
       }

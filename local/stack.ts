@@ -14,6 +14,7 @@ import { stackLogger } from './log.ts';
 import { startRekognitionServer } from './rekognition/server.ts';
 import { startS3, type ObjectCreated } from './s3/server.ts';
 import { startSchedules } from './scheduler.ts';
+import { LocalSqs } from './sqs.ts';
 import { startFaultyRekognition } from './fault-injection.ts';
 import { loadTemplate, type LocalTemplate } from './template.ts';
 
@@ -126,11 +127,15 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   await runtime.load(template.functions);
 
+  const sqs = new LocalSqs({ definitions: template.queues, queues, runtime, region, logger });
+  for (const fn of template.functions) for (const source of fn.queueSources) sqs.startEventSource(fn.logicalId, source);
+
   const bus = new LocalEventBridge({
     buses: template.buses,
-    rules: template.functions.flatMap((fn) => fn.rules),
+    rules: template.rules,
     queues,
     runtime,
+    sqs,
     region,
     accountId: ACCOUNT_ID,
     logger,

@@ -17,16 +17,41 @@ export interface LocalFunction {
   timeoutSeconds: number;
   environment: Record<string, string>;
   httpRoutes: { method: string; path: string }[];
+  /** The rules SAM makes for the function's EventBridgeRule events. */
   rules: LocalRule[];
   schedules: { name: string; expression: string }[];
+  /** SQS event source mappings (SAM `Type: SQS` events). */
+  queueSources: LocalQueueSource[];
 }
+
+/** A function (SAM's EventBridgeRule events) or an SQS queue (a target of an AWS::Events::Rule). */
+export type RuleTarget = { function: string } | { queue: string };
 
 export interface LocalRule {
   name: string;
   busName: string;
   pattern: unknown;
-  targetFunction: string;
+  target: RuleTarget;
   maximumRetryAttempts: number;
+}
+
+export interface LocalQueue {
+  logicalId: string;
+  name: string;
+  arn: string;
+  visibilityTimeoutSeconds: number;
+  /** RedrivePolicy: after this many receives a message moves to the dead-letter queue. */
+  redrive?: { deadLetterQueue: string; maxReceiveCount: number };
+}
+
+export interface LocalQueueSource {
+  queue: string;
+  batchSize: number;
+  maximumBatchingWindowSeconds: number;
+  /** FunctionResponseTypes has ReportBatchItemFailures: the function may fail single messages. */
+  reportBatchItemFailures: boolean;
+  /** ScalingConfig.MaximumConcurrency: batches handled at once. */
+  maximumConcurrency: number;
 }
 
 export interface LocalTable {
@@ -63,6 +88,9 @@ export interface LocalTemplate {
   buckets: LocalBucket[];
   buses: string[];
   pipes: LocalPipe[];
+  queues: LocalQueue[];
+  /** Every rule on every bus: the functions' own and the AWS::Events::Rule resources. */
+  rules: LocalRule[];
 }
 
 export interface TemplateOptions {
@@ -121,12 +149,15 @@ class TemplateReader {
   read(): LocalTemplate {
     const byType = (type: string) =>
       Object.entries(this.resources).filter(([, resource]) => resource.Type === type);
+    const functions = byType('AWS::Serverless::Function').map(([id, r]) => this.function(id, r));
     return {
       tables: byType('AWS::DynamoDB::Table').map(([id, r]) => this.table(id, r)),
       buckets: byType('AWS::S3::Bucket').map(([id, r]) => this.bucket(id, r)),
       buses: ['default', ...byType('AWS::Events::EventBus').map(([id]) => this.ref(id))],
-      functions: byType('AWS::Serverless::Function').map(([id, r]) => this.function(id, r)),
+      functions,
       pipes: byType('AWS::Pipes::Pipe').map(([id, r]) => this.pipe(id, r)),
+      queues: byType('AWS::SQS::Queue').map(([id, r]) => this.queue(id, r)),
+      rules: [...functions.flatMap((fn) => fn.rules), ...byType('AWS::Events::Rule').flatMap(([id, r]) => this.rule(id, r))],
     };
   }
 
@@ -136,7 +167,7 @@ class TemplateReader {
     const resource = this.resources[logicalId];
     if (!resource) throw new TemplateError(`no resource ${logicalId}`);
     const properties: JsonObject = isObject(resource.Properties) ? resource.Properties : {};
-    const explicit = properties.TableName ?? properties.BucketName ?? properties.Name ?? properties.FunctionName;
+    const explicit = properties.TableName ?? properties.BucketName ?? properties.QueueName ?? properties.Name ?? properties.FunctionName;
     if (explicit !== undefined) return String(this.resolve(explicit));
     const name = `${this.options.stackName}-${logicalId}`;
     return resource.Type === 'AWS::S3::Bucket' ? name.toLowerCase() : name;
@@ -151,7 +182,12 @@ class TemplateReader {
       'AWS::Partition': 'aws',
       'AWS::URLSuffix': 'amazonaws.com',
     };
-    return pseudo[logicalId] ?? this.physicalName(logicalId);
+    if (logicalId in pseudo) return pseudo[logicalId]!;
+    // Ref of a queue is its URL, as in CloudFormation.
+    if (this.resources[logicalId]?.Type === 'AWS::SQS::Queue') {
+      return `https://sqs.${this.options.region}.amazonaws.com/${this.options.accountId}/${this.physicalName(logicalId)}`;
+    }
+    return this.physicalName(logicalId);
   }
 
   private arn(logicalId: string): string {
@@ -167,6 +203,10 @@ class TemplateReader {
         return `arn:aws:events:${region}:${accountId}:event-bus/${name}`;
       case 'AWS::S3::Bucket':
         return `arn:aws:s3:::${name}`;
+      case 'AWS::SQS::Queue':
+        return `arn:aws:sqs:${region}:${accountId}:${name}`;
+      case 'AWS::Events::Rule':
+        return `arn:aws:events:${region}:${accountId}:rule/${name}`;
       default:
         return `arn:aws:local:${region}:${accountId}:${logicalId}`;
     }
@@ -210,7 +250,7 @@ class TemplateReader {
     const id = Object.keys(this.resources).find((candidate) => {
       const type = this.resources[candidate]?.Type;
       if (type === 'AWS::DynamoDB::Table' && arn === this.getAtt(candidate, 'StreamArn')) return true;
-      return ['AWS::Serverless::Function', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table'].includes(String(type)) &&
+      return ['AWS::Serverless::Function', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue'].includes(String(type)) &&
         arn === this.arn(candidate);
     });
     if (!id) throw new TemplateError(`no resource has the ARN ${arn}`);
@@ -286,11 +326,61 @@ class TemplateReader {
           name: `${name}-${eventId}`,
           busName: String(e.Properties.EventBusName ?? 'default'),
           pattern: e.Properties.Pattern,
-          targetFunction: logicalId,
+          target: { function: logicalId },
           maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
         }];
       }),
+      queueSources: events.flatMap(([, e]) => {
+        if (!isObject(e) || e.Type !== 'SQS' || !isObject(e.Properties)) return [];
+        const q = e.Properties;
+        const scaling = isObject(q.ScalingConfig) ? q.ScalingConfig : {};
+        return [{
+          queue: this.physicalName(this.logicalIdOfArn(String(q.Queue))),
+          batchSize: Number(q.BatchSize ?? 10),
+          maximumBatchingWindowSeconds: Number(q.MaximumBatchingWindowInSeconds ?? 0),
+          reportBatchItemFailures: Array.isArray(q.FunctionResponseTypes) && q.FunctionResponseTypes.includes('ReportBatchItemFailures'),
+          // Lambda starts with five pollers for a queue; ScalingConfig caps the batches at once.
+          maximumConcurrency: Number(scaling.MaximumConcurrency ?? 5),
+        }];
+      }),
     };
+  }
+
+  private queue(logicalId: string, resource: JsonObject): LocalQueue {
+    const p = this.properties(resource);
+    const redrive = isObject(p.RedrivePolicy) ? p.RedrivePolicy : undefined;
+    return {
+      logicalId,
+      name: this.physicalName(logicalId),
+      arn: this.arn(logicalId),
+      visibilityTimeoutSeconds: Number(p.VisibilityTimeout ?? 30),
+      ...(redrive && {
+        redrive: {
+          deadLetterQueue: this.physicalName(this.logicalIdOfArn(String(redrive.deadLetterTargetArn))),
+          maxReceiveCount: Number(redrive.maxReceiveCount),
+        },
+      }),
+    };
+  }
+
+  /** An AWS::Events::Rule; the local stack delivers to its SQS queue targets. */
+  private rule(logicalId: string, resource: JsonObject): LocalRule[] {
+    const p = this.properties(resource);
+    const targets = Array.isArray(p.Targets) ? p.Targets.filter(isObject) : [];
+    return targets.map((target) => {
+      const targetId = this.logicalIdOfArn(String(target.Arn));
+      if (this.resources[targetId]?.Type !== 'AWS::SQS::Queue') {
+        throw new TemplateError(`${logicalId}: the local stack delivers AWS::Events::Rule targets to SQS queues only (functions subscribe with SAM EventBridgeRule events)`);
+      }
+      const retry = isObject(target.RetryPolicy) ? target.RetryPolicy : {};
+      return {
+        name: `${this.physicalName(logicalId)}-${String(target.Id)}`,
+        busName: String(p.EventBusName ?? 'default'),
+        pattern: p.EventPattern,
+        target: { queue: this.physicalName(targetId) },
+        maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
+      };
+    });
   }
 
   private pipe(logicalId: string, resource: JsonObject): LocalPipe {

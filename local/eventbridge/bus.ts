@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableQueues } from '../durable-queue.ts';
 import type { LambdaRuntime } from '../lambda-runtime.ts';
+import type { LocalSqs } from '../sqs.ts';
 import type { LocalRule } from '../template.ts';
 import { compileEventPattern, type CompiledPattern } from './pattern-matcher.ts';
 
@@ -56,6 +57,8 @@ export class LocalEventBridge {
       rules: LocalRule[];
       queues: DurableQueues;
       runtime: LambdaRuntime;
+      /** Where rules with an SQS queue target send. */
+      sqs?: LocalSqs;
       region: string;
       accountId: string;
       logger: BusLogger;
@@ -65,16 +68,20 @@ export class LocalEventBridge {
   ) {
     this.rules = options.rules.map((rule) => {
       if (!options.buses.includes(rule.busName)) throw new Error(`rule ${rule.name}: no event bus ${rule.busName}`);
-      if (!options.runtime.has(rule.targetFunction)) throw new Error(`rule ${rule.name}: no function ${rule.targetFunction}`);
+      if ('function' in rule.target && !options.runtime.has(rule.target.function)) {
+        throw new Error(`rule ${rule.name}: no function ${rule.target.function}`);
+      }
+      if ('queue' in rule.target && !options.sqs?.has(rule.target.queue)) throw new Error(`rule ${rule.name}: no queue ${rule.target.queue}`);
       return { ...rule, compiled: compileEventPattern(rule.pattern) };
     });
-    for (const rule of this.rules) this.consumeDeliveries(rule);
+    for (const rule of this.rules) if ('function' in rule.target) this.consumeDeliveries(rule);
   }
 
   /** The PutEvents semantics: validate, envelope, match, durably queue deliveries. */
   async putEvents(entries: PutEventsEntry[]): Promise<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }[]> {
     const results: { EventId?: string; ErrorCode?: string; ErrorMessage?: string }[] = [];
     const deliveries: { queue: string; item: { id: string; payload: Delivery } }[] = [];
+    const messages = new Map<string, string[]>();
     for (const entry of entries) {
       const busName = (entry.EventBusName ?? 'default').split('/').pop()!;
       const problem = this.invalidEntry(entry, busName);
@@ -85,16 +92,24 @@ export class LocalEventBridge {
       const event = this.envelope(entry);
       for (const rule of this.rules) {
         if (rule.busName !== busName || !rule.compiled.matches(event)) continue;
+        if ('queue' in rule.target) {
+          // An SQS target is durable itself: the message is the delivery.
+          messages.set(rule.target.queue, [...(messages.get(rule.target.queue) ?? []), JSON.stringify(event)]);
+          continue;
+        }
         deliveries.push({
           queue: deliveryQueue(rule),
-          item: { id: `${event.id}/${rule.name}`, payload: { rule: rule.name, target: rule.targetFunction, event } },
+          item: { id: `${event.id}/${rule.name}`, payload: { rule: rule.name, target: rule.target.function, event } },
         });
       }
       results.push({ EventId: event.id });
     }
     const byQueue = new Map<string, { id: string; payload: Delivery }[]>();
     for (const { queue, item } of deliveries) byQueue.set(queue, [...(byQueue.get(queue) ?? []), item]);
-    await Promise.all([...byQueue].map(([queue, items]) => this.options.queues.enqueue(queue, items)));
+    await Promise.all([
+      ...[...byQueue].map(([queue, items]) => this.options.queues.enqueue(queue, items)),
+      ...[...messages].map(([queue, bodies]) => this.options.sqs!.send(queue, bodies)),
+    ]);
     return results;
   }
 

@@ -150,11 +150,14 @@ describe('the projector and the rebuild', () => {
     const labeled = { blob_id: ids.horses[0], ...data!.events[2] };
     const eventBridge = new EventBridgeClient({ endpoint: stack.endpoints.eventbridge, region: 'us-east-1', credentials: localCredentials });
     const entry = { EventBusName: 'image-labeling-blobs', Source: 'image-labeling.blobs', DetailType: 'BlobLabeled', Detail: JSON.stringify(labeled) };
-    await eventBridge.send(new PutEventsCommand({ Entries: [entry, entry] }));
-    await eventually(async () =>
-      stack.logs().filter((line) => line.blob_id === ids.horses[0] && line.message === 'projected' && line.type === 'BlobLabeled').length >= 3,
-    );
-    expect(await scanReadModel()).toEqual(before);
+    const projections = () =>
+      stack.logs().filter((line) => line.blob_id === ids.horses[0] && line.message === 'projected' && line.type === 'BlobLabeled').length;
+    // Twice, one after the other: two events in one batch would be projected once.
+    for (const expected of [2, 3]) {
+      await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+      await eventually(async () => projections() >= expected);
+      expect(await scanReadModel()).toEqual(before);
+    }
   });
 
   it('leaves a newer row alone when a blob\'s first event arrives late', async () => {

@@ -19,7 +19,7 @@ import {
   type BlobUploaded,
 } from '../../shared/blob/events.ts';
 import { evolve, type BlobState } from '../../shared/blob/state.ts';
-import { loadTestTemplate, projectRoot } from '../support/template.ts';
+import { loadTestTemplate, projectRoot, ruleReaching } from '../support/template.ts';
 
 const schemaDir = `${projectRoot}events/schemas/`;
 const sampleDir = `${projectRoot}events/samples/`;
@@ -72,7 +72,10 @@ const schemaOf = (type: string) => `${type}.schema.json`;
 const sampleFiles = readdirSync(sampleDir).filter((file) => file.endsWith('.json'));
 const sample = <T>(file: string) => readJson(`${sampleDir}${file}`) as T;
 const STREAM_RECORDS = 'publish-blob-events.stream-records.json';
-const envelopeSamples = sampleFiles.filter((file) => file !== STREAM_RECORDS);
+const SQS_BATCH = 'project-blob.sqs-batch.json';
+const envelopeSamples = sampleFiles.filter((file) => file !== STREAM_RECORDS && file !== SQS_BATCH);
+/** The projector's sample: SQS messages whose bodies are blob events as the bus delivered them. */
+const queuedEnvelopes = () => sample<{ Records: { body: string }[] }>(SQS_BATCH).Records.map((record) => JSON.parse(record.body) as Envelope);
 const blobSamples = envelopeSamples.filter((file) => sample<Envelope>(file).source === BLOB_EVENT_SOURCE);
 
 const lambdaContext: Context = {
@@ -211,7 +214,8 @@ describe('events/samples', () => {
         'blob-failed.json',
         'expire-blobs.scheduled.json',
         'label-blob.blob-uploaded.json',
-        'project-blob.blob-labeled.json',
+        'send-callback.blob-labeled.json',
+        SQS_BATCH,
         STREAM_RECORDS,
         'record-upload.object-created.json',
       ].sort(),
@@ -223,6 +227,15 @@ describe('events/samples', () => {
     expectValid('envelope.schema.json', sample(file));
   });
 
+  it(`${SQS_BATCH} holds blob events as the bus queues them, valid against their schemas`, () => {
+    const queued = queuedEnvelopes();
+    expect(queued.map((event) => event['detail-type'])).toEqual(['BlobUploaded', 'BlobLabeled']);
+    for (const event of queued) {
+      expectValid('envelope.schema.json', event);
+      expectValid(schemaOf(event['detail-type']), event.detail);
+    }
+  });
+
   it.each(blobSamples)('%s has a detail valid against the schema of its detail-type', (file) => {
     const event = sample<Envelope>(file);
     expect(blobEventTypes).toContain(event['detail-type']);
@@ -232,11 +245,8 @@ describe('events/samples', () => {
 
   it("reaches each consumer through the template's own rules and pipe filter", () => {
     const template = loadTestTemplate();
-    const rule = (functionId: string) => {
-      const found = template.functions.find((fn) => fn.logicalId === functionId)?.rules[0];
-      if (!found) throw new Error(`${functionId} has no rule`);
-      return structuredClone(found.pattern) as { detail?: { bucket?: { name?: string[] } } };
-    };
+    const rule = (functionId: string) =>
+      structuredClone(ruleReaching(template, functionId).pattern) as { detail?: { bucket?: { name?: string[] } } };
     const objectCreated = sample<Envelope<{ bucket: { name: string } }>>('record-upload.object-created.json');
     // The bucket's physical name differs between the local stack and a deployment.
     const uploadRule = rule('RecordUploadFunction');
@@ -246,15 +256,16 @@ describe('events/samples', () => {
     for (const file of blobSamples) {
       expect(matchesEventPattern(rule('ProjectBlobFunction'), sample(file)), file).toBe(true);
     }
-    expect(matchesEventPattern(rule('LabelBlobFunction'), sample('project-blob.blob-labeled.json'))).toBe(false);
+    for (const event of queuedEnvelopes()) expect(matchesEventPattern(rule('ProjectBlobFunction'), event)).toBe(true);
+    expect(matchesEventPattern(rule('LabelBlobFunction'), sample('send-callback.blob-labeled.json'))).toBe(false);
     // The callback sender gets the labeled blob, which has a callback_url, and not the two without.
-    expect(matchesEventPattern(rule('SendCallbackFunction'), sample('project-blob.blob-labeled.json'))).toBe(true);
+    expect(matchesEventPattern(rule('SendCallbackFunction'), sample('send-callback.blob-labeled.json'))).toBe(true);
     for (const file of ['blob-failed.json', 'blob-expired.json']) {
       expect(matchesEventPattern(rule('SendCallbackFunction'), sample(file)), file).toBe(false);
     }
     // Any other subscriber on the blob bus has a sample it accepts too.
     const blobBus = template.pipes[0]!.targetBus;
-    for (const busRule of template.functions.flatMap((fn) => fn.rules).filter((r) => r.busName === blobBus)) {
+    for (const busRule of template.rules.filter((r) => r.busName === blobBus)) {
       expect(blobSamples.some((file) => matchesEventPattern(busRule.pattern, sample(file))), busRule.name).toBe(true);
     }
 
@@ -273,7 +284,7 @@ describe('events/samples', () => {
     const objectCreated = sample<Envelope<ObjectCreated>>('record-upload.object-created.json');
     const created = sample<Envelope<BlobCreated>>('blob-created.json').detail;
     const uploaded = sample<Envelope<BlobUploaded>>('label-blob.blob-uploaded.json').detail;
-    const labeled = sample<Envelope<BlobLabeled>>('project-blob.blob-labeled.json').detail;
+    const labeled = sample<Envelope<BlobLabeled>>('send-callback.blob-labeled.json').detail;
     const { bucket, object } = objectCreated.detail;
     expect(object.key).toBe(`uploads/${created.blob_id}`);
     expect(created.data.upload).toMatchObject({ bucket: bucket.name, key: object.key });
@@ -293,7 +304,7 @@ describe('events/samples', () => {
     const readme = readFileSync(`${projectRoot}events/README.md`, 'utf8');
     const pattern = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]!) as unknown;
     const matched = blobSamples.filter((file) => matchesEventPattern(pattern, sample(file)));
-    expect(matched).toEqual(['project-blob.blob-labeled.json']);
+    expect(matched).toEqual(['send-callback.blob-labeled.json']);
   });
 });
 
@@ -347,7 +358,7 @@ describe('events the domain decides validate against their schema', () => {
 });
 
 describe('the schemas reject malformed events', () => {
-  const labeled = () => structuredClone(sample<Envelope>('project-blob.blob-labeled.json'));
+  const labeled = () => structuredClone(sample<Envelope>('send-callback.blob-labeled.json'));
   type Detail = Record<string, unknown> & { data?: Record<string, unknown> & { labels: Record<string, unknown>[] } };
   const cases: [string, (detail: Detail) => void, RegExp][] = [
     ['a missing data field', (d) => delete d.data, /must have required property 'data'/],
@@ -372,7 +383,7 @@ describe('the schemas reject malformed events', () => {
     expect(errorsOf('BlobLabeled.schema.json', detail)).toMatch(error); // ...and the corruption is caught
   });
 
-  it.each(['blob-failed.json', 'blob-expired.json', 'project-blob.blob-labeled.json'])(
+  it.each(['blob-failed.json', 'blob-expired.json', 'send-callback.blob-labeled.json'])(
     '%s: the final event takes an optional callback_url, a URI like BlobCreated\'s',
     (file) => {
       const detail = sample<Envelope<{ data: Record<string, unknown> }>>(file).detail;

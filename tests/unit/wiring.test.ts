@@ -7,7 +7,7 @@ import { matchesEventPattern } from '../../local/eventbridge/pattern-matcher.ts'
 import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import { BLOB_EVENT_SOURCE, type BlobEvent } from '../../shared/blob/events.ts';
 import { evolve, type BlobState } from '../../shared/blob/state.ts';
-import { loadTestTemplate, projectRoot } from '../support/template.ts';
+import { loadTestTemplate, projectRoot, ruleReaching } from '../support/template.ts';
 
 const template = loadTestTemplate();
 const openapi = parse(readFileSync(`${projectRoot}openapi.yaml`, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
@@ -40,12 +40,12 @@ describe('template, contract and handlers agree', () => {
     },
   );
 
-  it('aims every rule at a function and a bus that exist', () => {
-    const rules = template.functions.flatMap((fn) => fn.rules);
-    expect(rules.length).toBeGreaterThan(0);
-    for (const rule of rules) {
+  it('aims every rule at a function or a queue, and a bus, that exist', () => {
+    expect(template.rules.length).toBeGreaterThan(0);
+    for (const rule of template.rules) {
       expect(template.buses).toContain(rule.busName);
-      expect(template.functions.map((fn) => fn.logicalId)).toContain(rule.targetFunction);
+      if ('function' in rule.target) expect(template.functions.map((fn) => fn.logicalId)).toContain(rule.target.function);
+      else expect(template.queues.map((queue) => queue.name)).toContain(rule.target.queue);
     }
   });
 
@@ -67,9 +67,18 @@ describe('template, contract and handlers agree', () => {
     expect(byId.RecordUploadFunction?.rules[0]?.pattern).toMatchObject({ detail: { bucket: { name: [bucket.name] } } });
   });
 
-  it('projects every blob event into the read model', () => {
-    const projector = template.functions.find((fn) => fn.logicalId === 'ProjectBlobFunction');
-    expect(projector?.rules[0]?.pattern).toEqual({ source: ['image-labeling.blobs'] });
+  it('projects every blob event into the read model, in batches through a queue with a dead-letter queue', () => {
+    const projector = template.functions.find((fn) => fn.logicalId === 'ProjectBlobFunction')!;
+    const rule = ruleReaching(template, projector.logicalId);
+    expect(rule.pattern).toEqual({ source: ['image-labeling.blobs'] });
+    expect(rule.busName).toBe(template.pipes[0]!.targetBus);
+    const [source] = projector.queueSources;
+    expect(source).toMatchObject({ reportBatchItemFailures: true });
+    expect(source!.batchSize).toBeGreaterThan(1);
+    const queue = template.queues.find((candidate) => candidate.name === source!.queue)!;
+    expect(template.queues.map((candidate) => candidate.name)).toContain(queue.redrive?.deadLetterQueue);
+    // AWS's advice for a queue a function polls: a visibility timeout of at least six times the timeout.
+    expect(queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * projector.timeoutSeconds);
   });
 
   it('sweeps for expired blobs on a schedule', () => {
@@ -97,10 +106,9 @@ describe('template, contract and handlers agree', () => {
 
 describe('the callback sender gets only the final events of blobs with a callback_url', () => {
   const ruleOf = (functionId: string) => {
-    const rules = template.functions.find((fn) => fn.logicalId === functionId)?.rules ?? [];
-    expect(rules, functionId).toHaveLength(1);
-    expect(rules[0]!.busName).toBe(template.pipes[0]!.targetBus);
-    return rules[0]!.pattern;
+    const rule = ruleReaching(template, functionId);
+    expect(rule.busName).toBe(template.pipes[0]!.targetBus);
+    return rule.pattern;
   };
   const onTheBus = (event: { type: BlobEvent['type'] }) => ({
     version: '0',
