@@ -12,9 +12,9 @@ import { blobProjection } from '../shared/read-model/index.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 async function projectBlobs(event: SQSEvent) {
+  const eventOf = new Map(event.Records.map((record) => [record.messageId, blobEventOf(record)]));
   const newest = new Map<string, BlobEvent>();
-  for (const record of event.Records) {
-    const blobEvent = blobEventOf(record);
+  for (const blobEvent of eventOf.values()) {
     if (blobEvent && blobEvent.version > (newest.get(blobEvent.blob_id)?.version ?? 0)) newest.set(blobEvent.blob_id, blobEvent);
   }
   const projections = projectNewest([...newest.values()]);
@@ -22,13 +22,17 @@ async function projectBlobs(event: SQSEvent) {
   // The processor keeps per-invocation state, so it is made per invocation (functions may run
   // several invocations at once).
   const processor = new BatchProcessor(EventType.SQS);
-  return processPartialResponse(event, (record: SQSRecord) => projections.get(blobEventOf(record)?.blob_id ?? '') ?? unreadable(record), processor);
+  return processPartialResponse(
+    event,
+    (record: SQSRecord) => projections.get(eventOf.get(record.messageId)?.blob_id ?? '') ?? unreadable(record),
+    processor,
+  );
 }
 
 function projectNewest(events: BlobEvent[]): Map<string, Promise<void>> {
   // A blob's first event is its whole log, so only blobs further along need a read.
   const later = events.filter((e) => e.version > 1);
-  const logs = later.length > 0 ? eventStore().readThrough(new Map(later.map((e) => [e.blob_id, e.version]))) : Promise.resolve(new Map());
+  const logs = later.length > 0 ? eventStore().readThrough(new Map(later.map((e) => [e.blob_id, e.version]))) : Promise.resolve(new Map<string, BlobEvent[]>());
   return new Map(
     events.map((newest) => [
       newest.blob_id,
