@@ -112,7 +112,8 @@ describe('the projection queue', () => {
     for (const event of [first, uploaded, second]) await store.append(event);
     const before = runtime.invocationCounts()[projector.logicalId] ?? 0;
 
-    await publish([first, uploaded, second]);
+    // Published one by one: the batching window gathers them into one batch all the same.
+    for (const event of [first, uploaded, second]) await publish([event]);
     await queues.idle();
 
     expect(runtime.invocationCounts()[projector.logicalId]).toBe(before + 1);
