@@ -123,6 +123,7 @@ export class LocalSqs {
         ApproximateReceiveCount: String(entry.attempts + 1),
         SentTimestamp: String(sentTimestamp),
         SenderId: 'local',
+        // Not tracked across receives; the send time is the closest this store knows.
         ApproximateFirstReceiveTimestamp: String(sentTimestamp),
       },
       messageAttributes: {},
