@@ -33,21 +33,18 @@ function projectNewest(events: BlobEvent[]): Map<string, Promise<void>> {
   // A blob's first event is its whole log, so only blobs further along need a read.
   const later = events.filter((e) => e.version > 1);
   const logs = later.length > 0 ? eventStore().readThrough(new Map(later.map((e) => [e.blob_id, e.version]))) : Promise.resolve(new Map<string, BlobEvent[]>());
-  return new Map(
-    events.map((newest) => [
-      newest.blob_id,
-      (async () => {
-        const log = newest.version === 1 ? [newest] : ((await logs).get(newest.blob_id) ?? (await eventStore().read(newest.blob_id)));
-        const state = foldBlob(log);
-        if (!state) {
-          logger.warn('no blob for this event; nothing to project', { blob_id: newest.blob_id, type: newest.type });
-          return;
-        }
-        const outcome = await blobProjection().project(state);
-        logger.info('projected', { blob_id: newest.blob_id, outcome, version: state.version, type: newest.type });
-      })(),
-    ]),
-  );
+  return new Map(events.map((newest) => [newest.blob_id, projectOne(newest, logs)]));
+}
+
+async function projectOne(newest: BlobEvent, logs: Promise<Map<string, BlobEvent[]>>): Promise<void> {
+  const log = newest.version === 1 ? [newest] : ((await logs).get(newest.blob_id) ?? (await eventStore().read(newest.blob_id)));
+  const state = foldBlob(log);
+  if (!state) {
+    logger.warn('no blob for this event; nothing to project', { blob_id: newest.blob_id, type: newest.type });
+    return;
+  }
+  const outcome = await blobProjection().project(state);
+  logger.info('projected', { blob_id: newest.blob_id, outcome, version: state.version, type: newest.type });
 }
 
 /** The blob event an EventBridge rule queued, or undefined for a message that is not one. */

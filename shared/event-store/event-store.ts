@@ -1,5 +1,5 @@
-// The narrow interface every part of the product uses to reach the event log. Adapters
-// (DynamoDB, and an in-memory one for tests of the fold) live beside it.
+// The narrow interface every part of the product uses to reach the event log. Its adapter
+// (DynamoDB) lives beside it.
 import type { BlobEvent } from '../blob/events.ts';
 
 export interface EventStore {
@@ -7,8 +7,8 @@ export interface EventStore {
   read(blobId: string): Promise<BlobEvent[]>;
   /**
    * Several blobs' events up to a known version each, oldest first: for a consumer that has
-   * an event in hand for each (a batch of them). A blob whose log is not whole up to its
-   * version (it cannot be, or the read raced a write) is left out; read it on its own.
+   * an event in hand for each (a batch of them). A blob whose log does not reach its version
+   * is left out, for the caller to read whole.
    */
   readThrough(versions: ReadonlyMap<string, number>): Promise<Map<string, BlobEvent[]>>;
   /**
