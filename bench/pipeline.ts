@@ -21,7 +21,7 @@ import {
   type BlobStatus,
   type Trip,
 } from './blob-client.ts';
-import { closedLoop, measureRawConditionalPuts, type LoadLimits, type LoadResult } from './load.ts';
+import { closedLoop, measureRawConditionalPuts, warmUp, type LoadLimits, type LoadResult } from './load.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
 import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
@@ -101,6 +101,13 @@ interface BurstResult {
   otherThreadsMsPerImage: number;
 }
 
+/** Every image at once through the pipeline, as the raw detector's warm-up sends every image at once to its pool. */
+async function concurrentWarmUp(apiUrl: string, images: BenchImage[]): Promise<void> {
+  const blobs = await Promise.all(images.map(() => createBlob(apiUrl)));
+  await Promise.all(blobs.map((blob, i) => upload(blob, images[i]!)));
+  await waitForAll(apiUrl, blobs.map((blob) => blob.blob_id), BURST_TIMEOUT_MS);
+}
+
 /** POST every blob first (not timed), then PUT them all at once; time runs to the last completed_on. */
 async function pipelineBurst(stack: StackChild, images: BenchImage[]): Promise<BurstResult> {
   const apiUrl = stack.endpoints.api;
@@ -129,8 +136,12 @@ async function pipelineBurst(stack: StackChild, images: BenchImage[]): Promise<B
   };
 }
 
-async function postThroughput(apiUrl: string): Promise<LoadResult> {
-  return closedLoop(POST_LOAD, () => postBlobOk(apiUrl));
+/** As the raw puts: a warm-up of the same load first, then the measured run once the stack is quiet. */
+async function postThroughput(stack: StackChild): Promise<LoadResult> {
+  const post = () => postBlobOk(stack.endpoints.api);
+  await warmUp(POST_LOAD, post);
+  await waitForQuiet(stack.pid);
+  return closedLoop(POST_LOAD, post);
 }
 
 function describeTrips(trips: Trip[], stackInsideWorkerMs: number): string {
@@ -225,6 +236,7 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   const trips = await sequentialTrips(apiUrl, sequentialImages);
   log(describeTrips(trips, insideWorkerMs(poolBefore, await stackPoolStats(stack))));
 
+  await concurrentWarmUp(apiUrl, images);
   await waitForQuiet(pid);
   const burst = await pipelineBurst(stack, burstImages);
   log(
@@ -237,7 +249,7 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 
   await waitForQuiet(pid);
   rawPutRuns.push(await rawPuts());
-  const posts = await postThroughput(apiUrl);
+  const posts = await postThroughput(stack);
   log(`POST /blobs: ${posts.ok} in ${posts.seconds.toFixed(1)} s (${posts.failed} failed)`);
   const peakRssMiB = procStatusMiB(pid, 'VmHWM');
   return { workers, stack, idleRssMiB, peakRssMiB, rawRuns, rawPutRuns, trips, burst, posts };
