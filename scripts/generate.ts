@@ -104,6 +104,8 @@ function generateValidators(): { code: string; declarations: string } {
   const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
   const ajv = new Ajv2020.default({
     allErrors: true,
+    // Errors then carry their schema, whose description and allowed values make a readable message.
+    verbose: true,
     strict: true,
     code: { source: true, esm: true, formats: undefined },
   });

@@ -37,14 +37,33 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewa
   };
 }
 
+/**
+ * What a client should read, rather than Ajv's own wording: a regular expression or "one of
+ * the allowed values" tells a client less than the contract's own description or the values.
+ */
+function messageOf(error: ErrorObject): string {
+  if (error.keyword === 'additionalProperties') return 'is not a known field';
+  if (error.keyword === 'type') {
+    const types = String(error.params.type).split(',');
+    return `must be ${types.map((type) => `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`).join(' or ')}`;
+  }
+  if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  if (error.keyword === 'pattern' && typeof description === 'string') {
+    // The first clause of the description says what the value is ("A ULID (...).", "A whole number from 1 to 100; ...").
+    const what = description.split(/;|\.(?:\s|$)/)[0]!.trim();
+    return `must be ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
+  }
+  return error.message ?? 'is invalid';
+}
+
 /** Turns what Middy's validator found (Ajv errors on the Lambda event) into field errors. */
 export function fieldErrors(errors: readonly ErrorObject[]): ProblemFieldError[] {
   return errors.map((error) => {
     const [, field, ...rest] = error.instancePath.split('/');
     const extra = error.keyword === 'additionalProperties' ? [String(error.params.additionalProperty)] : [];
     const path = [...rest, ...extra];
-    const message =
-      error.keyword === 'additionalProperties' ? 'is not a known field' : (error.message ?? 'is invalid');
+    const message = messageOf(error);
     if (field === 'body') {
       return { pointer: `#/${path.join('/')}`, detail: `${path.length ? path.join('.') : 'the body'} ${message}` };
     }

@@ -45,7 +45,7 @@ describe('POST /blobs refuses bad bodies', () => {
   });
 
   it('a JSON array -> 400', async () => {
-    const problem = await expectProblem(await call('POST', '/blobs', { body: '[]', contentType: 'application/json' }), 400, /must be object/);
+    const problem = await expectProblem(await call('POST', '/blobs', { body: '[]', contentType: 'application/json' }), 400, /the body must be an object/);
     expect(problem.errors?.[0]).toMatchObject({ pointer: '#/' });
   });
 
@@ -56,6 +56,21 @@ describe('POST /blobs refuses bad bodies', () => {
       /colour is not a known field/,
     );
     expect(problem.errors).toContainEqual({ pointer: '#/colour', detail: 'colour is not a known field' });
+  });
+
+  it('says what each field must be, in words a client can act on', async () => {
+    const body = { max_labels: '5', min_confidence: 101, content_type: 'image/gif', callback_url: 'ftp://example.com/hook' };
+    const problem = await expectProblem(await call('POST', '/blobs', { body: JSON.stringify(body), contentType: 'application/json' }), 400, /max_labels must be an integer/);
+    expect(problem.errors).toEqual(
+      expect.arrayContaining([
+        { pointer: '#/max_labels', detail: 'max_labels must be an integer' },
+        { pointer: '#/min_confidence', detail: 'min_confidence must be <= 100' },
+        { pointer: '#/content_type', detail: 'content_type must be one of image/jpeg, image/png' },
+        // From the contract's description of the field, not its regular expression.
+        { pointer: '#/callback_url', detail: 'callback_url must be an absolute http(s) URL that receives a signed POST when labeling ends' },
+      ]),
+    );
+    expect(problem.detail).not.toMatch(/pattern|allowed values|\^/);
   });
 
   it.each(['not a url', '/relative/path', 'ftp://example.com/file', 'mailto:someone@example.com', 42])(
@@ -103,7 +118,7 @@ describe('GET /blobs/{blob_id}', () => {
     'a malformed blob_id %s -> 400',
     async (blobId) => {
       const problem = await expectProblem(await call('GET', `/blobs/${blobId}`), 400, /blob_id/);
-      expect(problem.errors?.[0]?.parameter).toBe('blob_id');
+      expect(problem.errors).toEqual([{ parameter: 'blob_id', detail: 'blob_id must be a ULID (26 characters of Crockford base32)' }]);
     },
   );
 

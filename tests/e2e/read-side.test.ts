@@ -115,6 +115,14 @@ describe('GET /blobs', () => {
     expect(((await response.json()) as { errors: { parameter: string }[] }).errors[0]!.parameter).toBe(parameter);
   });
 
+  it('says what limit and status must be', async () => {
+    const response = await fetch(`${stack.apiUrl}/blobs?limit=101&status=DONE`);
+    expect(((await response.json()) as { errors: unknown[] }).errors).toEqual([
+      { parameter: 'status', detail: 'status must be one of ACTION_REQUIRED, IN_PROGRESS, COMPLETED, FAILED, EXPIRED' },
+      { parameter: 'limit', detail: 'limit must be a whole number from 1 to 100' },
+    ]);
+  });
+
   it('refuses a cursor reused with other filters', async () => {
     const { body } = await list('?label=Cat&limit=1');
     const response = await fetch(`${stack.apiUrl}/blobs?label=Horse&cursor=${encodeURIComponent(body.next_cursor!)}`);
