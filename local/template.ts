@@ -100,8 +100,8 @@ export interface TemplateOptions {
   parameterOverrides?: Record<string, string>;
 }
 
-type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 
 // CloudFormation's short-form intrinsics, read into their long form.
 const intrinsicTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'FindInMap', 'GetAZs', 'ImportValue', 'Base64'].flatMap(
@@ -122,9 +122,13 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** The template as CloudFormation reads it, short-form intrinsics (`!Ref x`) in their long form (`{ Ref: x }`). */
+export function readTemplateDocument(path: string): JsonObject {
+  return parse(readFileSync(path, 'utf8'), { customTags: intrinsicTags }) as JsonObject;
+}
+
 export function loadTemplate(path: string, options: TemplateOptions): LocalTemplate {
-  const document = parse(readFileSync(path, 'utf8'), { customTags: intrinsicTags }) as JsonObject;
-  return new TemplateReader(document, options).read();
+  return new TemplateReader(readTemplateDocument(path), options).read();
 }
 
 class TemplateReader {
