@@ -401,10 +401,17 @@ class TemplateReader {
     if (this.resources[targetId]?.Type !== 'AWS::Events::EventBus') {
       throw new TemplateError(`${logicalId}: the local stack supports pipes whose target is an event bus`);
     }
+    const batchSize = Number(stream.BatchSize ?? 10);
+    const dynamic = [target.DetailType, target.Source].some((value) => String(value).startsWith('$.'));
+    if (p.Enrichment && dynamic && batchSize !== 1) {
+      // AWS reads dynamic parameters from the source record and does not say which record of a
+      // batch an enriched event would take them from; the stack will not guess.
+      throw new TemplateError(`${logicalId}: dynamic target parameters with an enrichment need BatchSize 1`);
+    }
     return {
       logicalId,
       sourceTable: this.physicalName(source),
-      batchSize: Number(stream.BatchSize ?? 10),
+      batchSize,
       filters: filters.map((f) => JSON.parse(String(isObject(f) ? f.Pattern : '{}')) as unknown),
       ...(p.Enrichment && { enrichmentFunction: this.logicalIdOfArn(String(p.Enrichment)) }),
       targetBus: this.physicalName(targetId),

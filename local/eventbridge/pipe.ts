@@ -28,8 +28,11 @@ export interface StreamRecord {
   eventSourceARN: string;
 }
 
-/** `$.a.b` paths, as Pipes' dynamic target parameters allow; anything else is a literal. */
-function dynamicValue(value: string, payload: unknown): string {
+/**
+ * `$.a.b` paths, as Pipes' dynamic target parameters allow; anything else is a literal. AWS
+ * reads them from the source record, not from what an enrichment made of it.
+ */
+export function dynamicValue(value: string, payload: unknown): string {
   if (!value.startsWith('$.')) return value;
   const found = value
     .slice(2)
@@ -118,17 +121,20 @@ export class LocalPipe {
     const { runtime, bus, queues, table } = this.deps;
     const selected = records.filter((record) => this.filters.length === 0 || this.filters.some((f) => f.matches(record)));
     if (selected.length > 0) {
+      // With an enrichment, a batch is one record whenever a target parameter is dynamic (the
+      // template reader sees to it), so every event it returns comes from selected[0].
       const enriched = this.definition.enrichmentFunction
         ? await runtime.invoke(this.definition.enrichmentFunction, selected)
         : selected;
       const events = (Array.isArray(enriched) ? enriched : [enriched]).filter(
         (event) => event !== '' && event !== null && !(typeof event === 'object' && Object.keys(event).length === 0),
       );
+      const sourceOf = (index: number) => (this.definition.enrichmentFunction ? selected[0] : selected[index]);
       const results = await bus.putEvents(
-        events.map((event) => ({
+        events.map((event, index) => ({
           EventBusName: this.definition.targetBus,
-          Source: dynamicValue(this.definition.source, event),
-          DetailType: dynamicValue(this.definition.detailType, event),
+          Source: dynamicValue(this.definition.source, sourceOf(index)),
+          DetailType: dynamicValue(this.definition.detailType, sourceOf(index)),
           Detail: JSON.stringify(event),
         })),
       );

@@ -1,9 +1,13 @@
 // template.yaml, openapi.yaml and functions/ must agree: a route without a handler, a rule
 // aimed at nothing or an operation nobody serves would only show up after a deploy.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { matchesEventPattern } from '../../local/eventbridge/pattern-matcher.ts';
+import { dynamicValue } from '../../local/eventbridge/pipe.ts';
+import { loadTemplate } from '../../local/template.ts';
 import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import { BLOB_EVENT_SOURCE, type BlobEvent } from '../../shared/blob/events.ts';
 import { evolve, type BlobState } from '../../shared/blob/state.ts';
@@ -57,6 +61,30 @@ describe('template, contract and handlers agree', () => {
     expect(table?.streamViewType).toMatch(/NEW_IMAGE/);
     expect(template.buses).toContain(pipe!.targetBus);
     expect(template.functions.map((fn) => fn.logicalId)).toContain(pipe!.enrichmentFunction);
+  });
+
+  it("names each published event by its type, read from the pipe's source record (as Pipes reads dynamic parameters)", () => {
+    const [pipe] = template.pipes;
+    const records = JSON.parse(readFileSync(`${projectRoot}events/samples/publish-blob-events.stream-records.json`, 'utf8')) as {
+      dynamodb: { NewImage: { type: { S: string } } };
+    }[];
+    expect(pipe!.batchSize).toBe(1);
+    for (const record of records) expect(dynamicValue(pipe!.detailType, record)).toBe(record.dynamodb.NewImage.type.S);
+    expect(dynamicValue(pipe!.source, records[0])).toBe(BLOB_EVENT_SOURCE);
+  });
+
+  it('refuses an enriched pipe that would take dynamic parameters from a batch of several records', () => {
+    const original = readFileSync(`${projectRoot}template.yaml`, 'utf8');
+    const batched = original.replace(/BatchSize: 1\n(\s+)ParallelizationFactor/, 'BatchSize: 10\n$1ParallelizationFactor');
+    expect(batched).not.toBe(original);
+    const directory = mkdtempSync(join(tmpdir(), 'template-'));
+    try {
+      writeFileSync(join(directory, 'template.yaml'), batched);
+      const options = { stackName: 's', region: 'us-east-1', accountId: '000000000000', parameterOverrides: { CallbackSigningSecret: 'x' } };
+      expect(() => loadTemplate(join(directory, 'template.yaml'), options)).toThrow(/dynamic target parameters with an enrichment need BatchSize 1/);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('subscribes the labeler to BlobUploaded and the upload recorder to the upload bucket', () => {
