@@ -24,8 +24,13 @@ export interface ConsumerOptions<T> {
   batchSize?: number;
   /** Wait up to this long after an entry arrives for a full batch (Lambda's batching window). */
   batchWindowMs?: number;
-  /** Handler calls at once. 1 keeps the queue's order (a stream shard); more does not. */
+  /** Handler calls at once. 1 keeps the queue's order (a stream shard); more does not, unless orderingKey. */
   concurrency?: number;
+  /**
+   * With it, entries of the same key are still handled in queue order, one batch at a time,
+   * while other keys go ahead: a stream shard's ParallelizationFactor, ordered per partition key.
+   */
+  orderingKey?: (payload: T) => string;
   /** Attempts before an entry goes to the dead-letter queue; Infinity retries forever. */
   maxAttempts?: number;
   backoffMs?: (attempt: number) => number;
@@ -37,7 +42,7 @@ export interface ConsumerOptions<T> {
 interface Consumer<T> {
   queue: string;
   handler: (entries: QueueEntry<T>[]) => Promise<BatchOutcome>;
-  options: Required<Omit<ConsumerOptions<T>, 'deadLetterQueue'>> & Pick<ConsumerOptions<T>, 'deadLetterQueue'>;
+  options: Required<Omit<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey'>> & Pick<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey'>;
   inFlight: Set<string>;
   timer?: NodeJS.Timeout | undefined;
 }
@@ -98,6 +103,7 @@ export class DurableQueues {
         backoffMs: options.backoffMs ?? defaultBackoff,
         onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
         ...(options.deadLetterQueue && { deadLetterQueue: options.deadLetterQueue }),
+        ...(options.orderingKey && { orderingKey: options.orderingKey as (payload: unknown) => string }),
       },
       inFlight: new Set(),
     });
@@ -146,20 +152,26 @@ export class DurableQueues {
     const consumer = this.consumers.get(queue);
     if (!consumer || this.closed) return;
     const pending = this.queueOf(queue);
-    const { batchSize, batchWindowMs, concurrency } = consumer.options;
+    const { batchSize, batchWindowMs, concurrency, orderingKey } = consumer.options;
     const ordered = concurrency === 1;
     const now = Date.now();
     let nextWake = Infinity;
     while (consumer.inFlight.size < concurrency) {
       const batch: QueueEntry<unknown>[] = [];
+      // Keys with an earlier entry in flight or backing off: their later entries wait their turn.
+      const blocked = new Set<string>();
       for (const entry of pending.values()) {
+        const key = orderingKey?.(entry.payload);
+        if (key !== undefined && blocked.has(key)) continue;
         if (consumer.inFlight.has(entry.key)) {
           if (ordered) break;
+          if (key !== undefined) blocked.add(key);
           continue;
         }
         if (entry.notBefore > now) {
           nextWake = Math.min(nextWake, entry.notBefore);
           if (ordered) break; // a stream does not skip past a record that is backing off
+          if (key !== undefined) blocked.add(key);
           continue;
         }
         batch.push(entry);

@@ -75,6 +75,8 @@ export interface LocalPipe {
   logicalId: string;
   sourceTable: string;
   batchSize: number;
+  /** Batches of the stream handled at once, in order for each partition key. */
+  parallelizationFactor: number;
   filters: unknown[];
   enrichmentFunction?: string;
   targetBus: string;
@@ -412,6 +414,7 @@ class TemplateReader {
       logicalId,
       sourceTable: this.physicalName(source),
       batchSize,
+      parallelizationFactor: Number(stream.ParallelizationFactor ?? 1),
       filters: filters.map((f) => JSON.parse(String(isObject(f) ? f.Pattern : '{}')) as unknown),
       ...(p.Enrichment && { enrichmentFunction: this.logicalIdOfArn(String(p.Enrichment)) }),
       targetBus: this.physicalName(targetId),

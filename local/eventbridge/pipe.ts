@@ -69,9 +69,12 @@ export class LocalPipe {
   }
 
   start(): void {
+    const partitionKey = this.deps.table.keySchema.find((key) => key.KeyType === 'HASH')!.AttributeName;
     this.deps.queues.consume<StreamRecord>(this.queue, (entries) => this.deliver(entries.map((e) => e.payload)), {
       batchSize: this.definition.batchSize,
-      concurrency: 1, // one shard: records reach the bus in the order they were written
+      // One shard: each item's records reach the bus in the order they were written.
+      concurrency: this.definition.parallelizationFactor,
+      orderingKey: (record) => JSON.stringify(record.dynamodb.Keys[partitionKey]),
     });
   }
 

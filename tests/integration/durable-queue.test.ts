@@ -1,0 +1,87 @@
+// The durable queue as a stream shard with a ParallelizationFactor: several batches at once,
+// but one item's records strictly in the order they were written, a retry included.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DurableQueues } from '../../local/durable-queue.ts';
+
+interface Record {
+  item: string;
+  seq: number;
+  failOnce?: boolean;
+}
+
+let directory: string;
+let queues: DurableQueues;
+
+beforeEach(async () => {
+  directory = mkdtempSync(join(tmpdir(), 'durable-queue-'));
+  queues = await DurableQueues.open(directory);
+});
+
+afterEach(async () => {
+  await queues.close();
+  rmSync(directory, { recursive: true, force: true });
+});
+
+/** Consumes with the options given, logging each call's start and end. */
+function consumeLogged(options: { concurrency: number; orderingKey?: (record: Record) => string }) {
+  const log: string[] = [];
+  const running = new Set<string>();
+  let mostAtOnce = 0;
+  let sameItemOverlaps = 0;
+  queues.consume<Record>(
+    'stream',
+    async ([entry]) => {
+      const { item, seq, failOnce } = entry!.payload;
+      if ([...running].some((name) => name.startsWith(`${item}:`))) sameItemOverlaps++;
+      running.add(`${item}:${seq}`);
+      mostAtOnce = Math.max(mostAtOnce, running.size);
+      log.push(`${item}${seq}`);
+      await sleep(5);
+      running.delete(`${item}:${seq}`);
+      if (failOnce && entry!.attempts === 0) throw new Error('transient');
+    },
+    { batchSize: 1, backoffMs: () => 30, ...options },
+  );
+  return { log, stats: () => ({ mostAtOnce, sameItemOverlaps }) };
+}
+
+const records: Record[] = [
+  { item: 'a', seq: 1, failOnce: true },
+  { item: 'a', seq: 2 },
+  { item: 'a', seq: 3 },
+  { item: 'b', seq: 1 },
+  { item: 'b', seq: 2 },
+  { item: 'c', seq: 1 },
+];
+
+async function enqueueAll(): Promise<void> {
+  await queues.enqueue('stream', records.map((record) => ({ id: `${record.item}${record.seq}`, payload: record })));
+}
+
+describe('a durable queue with an ordering key', () => {
+  it('runs different items at once but each item in order, waiting out a retry', async () => {
+    const { log, stats } = consumeLogged({ concurrency: 3, orderingKey: (record) => record.item });
+    await enqueueAll();
+    await queues.idle();
+    expect(stats()).toEqual({ mostAtOnce: 3, sameItemOverlaps: 0 });
+    for (const item of ['a', 'b', 'c']) {
+      const calls = log.filter((call) => call.startsWith(item));
+      expect(calls).toEqual([...calls].sort());
+    }
+    // a1 failed once and was retried before a2 ran; b and c did not wait for it.
+    expect(log.filter((call) => call.startsWith('a'))).toEqual(['a1', 'a1', 'a2', 'a3']);
+    expect(log.indexOf('b2')).toBeLessThan(log.lastIndexOf('a1'));
+  });
+
+  it('without one, concurrent calls take the same item out of order', async () => {
+    const { log, stats } = consumeLogged({ concurrency: 3 });
+    await enqueueAll();
+    await queues.idle();
+    expect(stats().sameItemOverlaps).toBeGreaterThan(0);
+    expect(log.indexOf('a2')).toBeLessThan(log.lastIndexOf('a1'));
+  });
+});
