@@ -136,12 +136,27 @@ async function pipelineBurst(stack: StackChild, images: BenchImage[]): Promise<B
   };
 }
 
-/** As the raw puts: a warm-up of the same load first, then the measured run once the stack is quiet. */
-async function postThroughput(stack: StackChild): Promise<LoadResult> {
+interface PostResult extends LoadResult {
+  /** The stack's main-thread CPU per POST inside the run, and what it still did after (work that fell behind). */
+  mainThreadMsDuring: number;
+  mainThreadMsAfter: number;
+}
+
+/**
+ * As the raw puts: a warm-up of the same load first, then the measured run once the stack is
+ * quiet. The CPU the stack spends after the run shows whether the rate was bought by letting
+ * the downstream (pipe, bus, projector) fall behind.
+ */
+async function postThroughput(stack: StackChild): Promise<PostResult> {
   const post = () => postBlobOk(stack.endpoints.api);
   await warmUp(POST_LOAD, post);
   await waitForQuiet(stack.pid);
-  return closedLoop(POST_LOAD, post);
+  const before = threadCpuMs(stack.pid).main;
+  const result = await closedLoop(POST_LOAD, post);
+  const ended = threadCpuMs(stack.pid).main;
+  await waitForQuiet(stack.pid);
+  const drained = threadCpuMs(stack.pid).main;
+  return { ...result, mainThreadMsDuring: (ended - before) / result.ok, mainThreadMsAfter: (drained - ended) / result.ok };
 }
 
 function describeTrips(trips: Trip[], stackInsideWorkerMs: number): string {
@@ -167,7 +182,7 @@ interface Measurements {
   rawPutRuns: LoadResult[];
   trips: Trip[];
   burst: BurstResult;
-  posts: LoadResult;
+  posts: PostResult;
 }
 
 /**
@@ -250,7 +265,10 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   await waitForQuiet(pid);
   rawPutRuns.push(await rawPuts());
   const posts = await postThroughput(stack);
-  log(`POST /blobs: ${posts.ok} in ${posts.seconds.toFixed(1)} s (${posts.failed} failed)`);
+  log(
+    `POST /blobs: ${posts.ok} in ${posts.seconds.toFixed(1)} s (${posts.failed} failed); stack main thread per POST: ` +
+      `${posts.mainThreadMsDuring.toFixed(2)} ms during the run, ${posts.mainThreadMsAfter.toFixed(2)} ms after it (work that fell behind)`,
+  );
   const peakRssMiB = procStatusMiB(pid, 'VmHWM');
   return { workers, stack, idleRssMiB, peakRssMiB, rawRuns, rawPutRuns, trips, burst, posts };
 }
