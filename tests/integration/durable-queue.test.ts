@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DurableQueues } from '../../local/durable-queue.ts';
 
-interface Record {
+interface StreamItem {
   item: string;
   seq: number;
   failOnce?: boolean;
@@ -26,13 +26,13 @@ afterEach(async () => {
   rmSync(directory, { recursive: true, force: true });
 });
 
-/** Consumes with the options given, logging each call's start and end. */
-function consumeLogged(options: { concurrency: number; orderingKey?: (record: Record) => string }) {
+/** Consumes with the options given, logging the order in which calls start. */
+function consumeLogged(options: { concurrency: number; orderingKey?: (record: StreamItem) => string }) {
   const log: string[] = [];
   const running = new Set<string>();
   let mostAtOnce = 0;
   let sameItemOverlaps = 0;
-  queues.consume<Record>(
+  queues.consume<StreamItem>(
     'stream',
     async ([entry]) => {
       const { item, seq, failOnce } = entry!.payload;
@@ -49,7 +49,7 @@ function consumeLogged(options: { concurrency: number; orderingKey?: (record: Re
   return { log, stats: () => ({ mostAtOnce, sameItemOverlaps }) };
 }
 
-const records: Record[] = [
+const records: StreamItem[] = [
   { item: 'a', seq: 1, failOnce: true },
   { item: 'a', seq: 2 },
   { item: 'a', seq: 3 },
