@@ -47,6 +47,18 @@ describe('label details', () => {
     expect(blob.model).toMatch(/^rekognition\/centernet/);
   });
 
+  it("finds a JPEG's size past a large EXIF-like block (the first read of its header is not enough)", async () => {
+    const photo = fixture('people.jpg');
+    // A 60 KB comment segment right after the start marker, where a camera puts EXIF and its thumbnail.
+    const comment = Buffer.alloc(4 + 60 * 1024, 0x20);
+    comment.writeUInt16BE(0xfffe, 0);
+    comment.writeUInt16BE(comment.length - 2, 2);
+    const padded = Buffer.concat([photo.subarray(0, 2), comment, photo.subarray(2)]);
+    const blob = await label(padded, 'image/jpeg');
+    expect(blob.invocation_status).toBe('COMPLETED');
+    expect(blob.image).toEqual({ width: 1280, height: 1158, content_type: 'image/jpeg', size_bytes: padded.length });
+  });
+
   it('takes the image type from the bytes, not from the Content-Type it was sent with', async () => {
     const blob = await label(fixture('people.jpg'), 'image/png');
     expect(blob.invocation_status).toBe('COMPLETED');
