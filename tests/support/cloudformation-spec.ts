@@ -110,7 +110,10 @@ class TemplateChecker {
       this.report(at, `must be ${[...new Set(candidates.map(describe))].join(' or ')}, not ${JSON.stringify(value)}`);
       return;
     }
-    const attempts = fitting.map((type) => this.findingsOf(() => this.checkFitting(value, type, at)));
+    // A union with `json` (kept for older templates) would let anything through: the typed
+    // members are checked whenever the value's shape fits one of them.
+    const typed = fitting.filter((type) => type.type !== 'json');
+    const attempts = (typed.length > 0 ? typed : fitting).map((type) => this.findingsOf(() => this.checkFitting(value, type, at)));
     if (attempts.some((findings) => findings.length === 0)) return;
     this.findings.push(...attempts[0]!);
   }

@@ -64,6 +64,24 @@ describe('the specification check', () => {
     );
   });
 
+  it('checks the typed side of a property that may also be free JSON', () => {
+    // KeySchema is a list of KeySchema objects or, for older templates, any JSON.
+    const findings = checkTemplate(
+      templateOf(`
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      KeySchema: [{ AttributeName: id, KeyTyp: HASH }]`),
+      spec,
+    );
+    expect(findings).toEqual(
+      expect.arrayContaining([
+        { at: 'Resources.Table.Properties.KeySchema[0].KeyTyp', problem: expect.stringMatching(/^is not a property here/) },
+        { at: 'Resources.Table.Properties.KeySchema[0].KeyType', problem: 'is required' },
+      ]),
+    );
+  });
+
   it('finds a value of the wrong shape', () => {
     const findings = checkTemplate(
       templateOf(`
