@@ -2,7 +2,7 @@
 // Starts the local stack as a child process (as `npm start` would run), measures it and the raw
 // detector and DynamoDB on the same inputs, and prints a table of figures against targets.
 // A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
-// bounded in count and time (the whole run takes about a minute and a half).
+// bounded in count and time (the whole run takes about two minutes).
 // BENCH_STACK_ROOT=/path/to/other/checkout runs that checkout's stack instead (before/after
 // comparisons; it needs local/start.mjs); the raw detector and DynamoDB figures always come
 // from this checkout.
@@ -96,8 +96,8 @@ async function sequentialTrips(apiUrl: string, images: BenchImage[]): Promise<Tr
 /**
  * One image at a time, the raw detector (a pool in this process, as many workers as the stack's)
  * and the pipeline taking turns on each image. The host's speed drifts by 10-25% within minutes
- * (one run saw inference 20% slower during the trips than in a raw run a minute before), and
- * taking turns puts both sides of the latency ratio under the same drift.
+ * (two runs saw inference 16% and 32% slower during the trips than in a raw run a minute before),
+ * and taking turns puts both sides of the latency ratio under the same drift.
  */
 async function tripsTakingTurns(stack: StackChild, workers: number, images: BenchImage[]): Promise<{ trips: Trip[]; rawMs: number[] }> {
   const pool = new DetectorPool({ workers, maxQueue: workers });

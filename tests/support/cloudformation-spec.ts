@@ -107,7 +107,7 @@ class TemplateChecker {
     const candidates = types.flatMap((type) => (type.type === 'union' ? type.types : [type]));
     const fitting = candidates.filter((type) => this.shapeFits(value, type));
     if (fitting.length === 0) {
-      this.report(at, `must be ${[...new Set(candidates.map(describe))].join(' or ')}, not ${JSON.stringify(value)}`);
+      this.report(at, `must be ${[...new Set(candidates.map(describeType))].join(' or ')}, not ${JSON.stringify(value)}`);
       return;
     }
     // A union with `json` (kept for older templates) would let anything through: the typed
@@ -225,7 +225,7 @@ class TemplateChecker {
   }
 }
 
-function describe(type: PropertyType): string {
+function describeType(type: PropertyType): string {
   switch (type.type) {
     case 'ref':
       return 'an object';
@@ -235,7 +235,7 @@ function describe(type: PropertyType): string {
     case 'tag':
       return 'a list';
     case 'union':
-      return type.types.map(describe).join(' or ');
+      return type.types.map(describeType).join(' or ');
     case 'integer':
       return 'an integer';
     default:
