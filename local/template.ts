@@ -106,9 +106,9 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export type JsonObject = { [key: string]: Json };
 
 // CloudFormation's short-form intrinsics, read into their long form.
-const intrinsicTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'FindInMap', 'GetAZs', 'ImportValue', 'Base64'].flatMap(
+const intrinsicTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'FindInMap', 'GetAZs', 'ImportValue', 'Base64'].flatMap(
   (name) => {
-    const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+    const key = name === 'Ref' || name === 'Condition' ? name : `Fn::${name}`;
     const wrap = (value: unknown) => ({
       [key]: name === 'GetAtt' && typeof value === 'string' ? value.split('.') : value,
     });
@@ -133,9 +133,13 @@ export function loadTemplate(path: string, options: TemplateOptions): LocalTempl
   return new TemplateReader(readTemplateDocument(path), options).read();
 }
 
+// `Ref: AWS::NoValue` (usually inside Fn::If): the property or list item is left out.
+const noValue = Symbol('AWS::NoValue');
+
 class TemplateReader {
   private readonly resources: Record<string, JsonObject>;
   private readonly parameters: Record<string, string> = {};
+  private readonly conditions = new Map<string, boolean>();
 
   constructor(
     private readonly document: JsonObject,
@@ -150,6 +154,42 @@ class TemplateReader {
       if (value === undefined || value === null) throw new TemplateError(`parameter ${name} has no value`);
       this.parameters[name] = String(value);
     }
+    // Resources whose Condition is false do not exist, as in CloudFormation: nothing can
+    // reach them, and the stack does not run them.
+    this.resources = Object.fromEntries(
+      Object.entries(resources as Record<string, JsonObject>).filter(
+        ([, resource]) => resource.Condition === undefined || this.condition(String(resource.Condition)),
+      ),
+    );
+  }
+
+  /** A named condition of the Conditions section, evaluated once. */
+  private condition(name: string): boolean {
+    const known = this.conditions.get(name);
+    if (known !== undefined) return known;
+    const declared = isObject(this.document.Conditions) ? this.document.Conditions[name] : undefined;
+    if (declared === undefined) throw new TemplateError(`no condition ${name}`);
+    const value = this.evaluate(declared);
+    this.conditions.set(name, value);
+    return value;
+  }
+
+  private evaluate(expression: Json): boolean {
+    if (!isObject(expression)) throw new TemplateError(`a condition must be Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition, not ${JSON.stringify(expression)}`);
+    if ('Condition' in expression) return this.condition(String(expression.Condition));
+    const operands = (key: string) => {
+      const list = expression[key];
+      if (!Array.isArray(list)) throw new TemplateError(`${key} takes a list`);
+      return list;
+    };
+    if ('Fn::Equals' in expression) {
+      const [left, right] = operands('Fn::Equals').map((operand) => JSON.stringify(this.resolve(operand)));
+      return left === right;
+    }
+    if ('Fn::Not' in expression) return !this.evaluate(operands('Fn::Not')[0] ?? null);
+    if ('Fn::And' in expression) return operands('Fn::And').every((operand) => this.evaluate(operand));
+    if ('Fn::Or' in expression) return operands('Fn::Or').some((operand) => this.evaluate(operand));
+    throw new TemplateError(`unsupported condition ${Object.keys(expression).join(', ')}`);
   }
 
   read(): LocalTemplate {
@@ -225,8 +265,21 @@ class TemplateReader {
   }
 
   private resolve(value: Json | undefined): Json {
-    if (Array.isArray(value)) return value.map((item) => this.resolve(item));
+    const resolved = this.resolveOrNoValue(value);
+    return resolved === noValue ? null : resolved;
+  }
+
+  private resolveOrNoValue(value: Json | undefined): Json | typeof noValue {
+    if (Array.isArray(value)) {
+      return value.map((item) => this.resolveOrNoValue(item)).filter((item): item is Json => item !== noValue);
+    }
     if (!isObject(value)) return value ?? null;
+    if (value.Ref === 'AWS::NoValue') return noValue;
+    if ('Fn::If' in value) {
+      const [condition, whenTrue, whenFalse] = Array.isArray(value['Fn::If']) ? value['Fn::If'] : [];
+      if (typeof condition !== 'string') throw new TemplateError('Fn::If takes [condition name, value if true, value if false]');
+      return this.resolveOrNoValue(this.condition(condition) ? whenTrue : whenFalse);
+    }
     if ('Ref' in value) return this.ref(String(value.Ref));
     const getAtt = value['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return this.getAtt(String(getAtt[0]), String(getAtt[1]));
@@ -245,7 +298,11 @@ class TemplateReader {
     }
     const unsupported = Object.keys(value).find((key) => key.startsWith('Fn::'));
     if (unsupported) throw new TemplateError(`${unsupported} is not supported by the local stack`);
-    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, this.resolve(child)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .map(([key, child]) => [key, this.resolveOrNoValue(child)] as const)
+        .filter((entry): entry is readonly [string, Json] => entry[1] !== noValue),
+    );
   }
 
   private properties(resource: JsonObject): JsonObject {
