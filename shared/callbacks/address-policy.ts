@@ -12,6 +12,7 @@ type Address = ipaddr.IPv4 | ipaddr.IPv6;
 
 export type RefusalReason =
   | 'invalid-url'
+  | 'invalid-address'
   | 'scheme'
   | 'credentials'
   | 'metadata'
@@ -171,8 +172,10 @@ function allowListed(address: Address, allow: CallbackAllowList): boolean {
  * URL gives it), or null when it may. `hostAllowed`: the URL named a host on the allow-list.
  */
 export function addressRefusal(ip: string, allow: CallbackAllowList, hostAllowed = false): (Refusal & { address: string }) | null {
+  const plain = ip.replace(/^\[|\]$/g, '');
+  if (!isIP(plain)) return { reason: 'invalid-address', detail: `an address that is not one (${plain})`, address: plain };
   // ::ffff:a.b.c.d is the IPv4 address a.b.c.d to a dual-stack socket: judge it as such.
-  const address = ipaddr.process(ip.replace(/^\[|\]$/g, ''));
+  const address = ipaddr.process(plain);
   const refusal = defaultRefusal(address);
   if (!refusal) return null;
   if (refusal.reason !== 'metadata' && (hostAllowed || allowListed(address, allow))) return null;

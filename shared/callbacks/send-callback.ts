@@ -10,7 +10,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { Agent, buildConnector, request } from 'undici';
-import { addressRefusal, callbackUrlRefusal, hostAllowListed, type CallbackAllowList, type Refusal } from './address-policy.ts';
+import { addressRefusal, callbackUrlRefusal, hostAllowListed, normalizeHostname, type CallbackAllowList, type Refusal } from './address-policy.ts';
 
 /** The receiver refused for good (a 4xx other than 408/429, an unsafe address): retrying will not help. */
 export class CallbackRejectedError extends Error {
@@ -56,28 +56,28 @@ export interface SendOptions {
   timeoutMs?: number;
 }
 
-/** net's `lookup` hook: resolves, refuses the whole name if any address is refused, else hands them on. */
+/** The addresses a connection may use, or why not: refused as a whole if any address is. */
+function judge(hostname: string, found: ResolvedAddress[], allowList: CallbackAllowList, family: number | undefined): ResolvedAddress[] | Error {
+  const hostAllowed = hostAllowListed(hostname, allowList);
+  for (const { address } of found) {
+    const refusal = addressRefusal(address, allowList, hostAllowed);
+    if (refusal) return new CallbackAddressRefusedError({ ...refusal, detail: `host ${hostname} resolves to ${refusal.detail}` }, hostname);
+  }
+  const usable = family === 4 || family === 6 ? found.filter((a) => a.family === family) : found;
+  return usable.length > 0 ? usable : Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
+}
+
+/** net's `lookup` hook: the one resolution of a connection, checked before the socket is opened. */
 function checkedLookup(resolve: Resolver, allowList: CallbackAllowList): LookupFunction {
   return (hostname, options, callback) => {
-    resolve(hostname).then(
-      (found) => {
-        const hostAllowed = hostAllowListed(hostname, allowList);
-        for (const { address } of found) {
-          const refusal = addressRefusal(address, allowList, hostAllowed);
-          if (refusal) {
-            const detail = `resolves to ${refusal.detail} (host ${hostname})`;
-            return callback(new CallbackAddressRefusedError({ ...refusal, detail }, hostname), '', 0);
-          }
-        }
-        const usable = options.family === 4 || options.family === 6 ? found.filter((a) => a.family === options.family) : found;
-        if (usable.length === 0) {
-          return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
-        }
-        if (options.all) return callback(null, usable);
-        callback(null, usable[0]!.address, usable[0]!.family);
-      },
-      (error: NodeJS.ErrnoException) => callback(error, '', 0),
-    );
+    resolve(hostname)
+      .then((found) => judge(hostname, found, allowList, options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+      .then((outcome) => {
+        if (outcome instanceof Error) callback(outcome, '', 0);
+        else if (options.all) callback(null, outcome);
+        else callback(null, outcome[0]!.address, outcome[0]!.family);
+      });
   };
 }
 
@@ -97,9 +97,8 @@ function checkedAgent(options: Required<SendOptions>): Agent {
 
 export async function sendCallback(callback: Callback, signingSecret: string, options: SendOptions): Promise<number> {
   const settings = { resolve: systemResolver, timeoutMs: 10_000, ...options };
-  const { hostname } = new URL(callback.url);
   const refusal = callbackUrlRefusal(callback.url, settings.allowList);
-  if (refusal) throw new CallbackAddressRefusedError(refusal, hostname);
+  if (refusal) throw new CallbackAddressRefusedError(refusal, URL.canParse(callback.url) ? normalizeHostname(new URL(callback.url).hostname) : '');
 
   const body = JSON.stringify(callback.payload);
   const now = new Date();
@@ -127,7 +126,7 @@ export async function sendCallback(callback: Callback, signingSecret: string, op
     if (error instanceof CallbackAddressRefusedError) throw error;
     throw new CallbackRetryableError(`POST ${callback.url} failed: ${String(error)}`);
   } finally {
-    void dispatcher.destroy();
+    dispatcher.destroy().catch(() => undefined); // nothing left on it to lose
   }
   if (status >= 200 && status < 300) return status;
   if (status >= 500 || status === 408 || status === 429) {
