@@ -117,6 +117,14 @@ describe('the callback connects to the address it checked', () => {
     expect(inside.requests).toEqual([]);
   });
 
+  it('reaches a private address under a host name the operator opened, but never a metadata one', async () => {
+    const opened = parseAllowList('HOOKS.example.com.');
+    await expect(sendCallback(callback('/opened'), secret, { allowList: opened, resolve: rebinding(['127.0.0.1'], []) })).resolves.toBe(204);
+    expect(inside.requests).toEqual(['POST /opened']);
+    const metadata = sendCallback(callback('/opened'), secret, { allowList: opened, resolve: rebinding(['169.254.169.254'], []) });
+    await expect(metadata).rejects.toMatchObject({ refusal: { reason: 'metadata', address: '169.254.169.254' } });
+  });
+
   it('takes a name the resolver cannot find as worth retrying', async () => {
     const resolve: Resolver = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND hooks.example.com'), { code: 'ENOTFOUND' });
