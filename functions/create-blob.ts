@@ -1,6 +1,6 @@
 // POST /blobs: record a new blob and hand back where to upload its image.
 import { monotonicFactory } from 'ulid';
-import { unsafeCallbackReason } from '../shared/blob/callback-url.ts';
+import { callbackUrlRefusal } from '../shared/callbacks/address-policy.ts';
 import { decideCreate } from '../shared/blob/decisions.ts';
 import { toBlobResource } from '../shared/blob/representation.ts';
 import { evolve } from '../shared/blob/state.ts';
@@ -17,18 +17,19 @@ import { presignUpload, uploadKey } from '../shared/storage/uploads.ts';
 
 const newBlobId = monotonicFactory();
 
-function assertSafeCallback(callbackUrl: string | undefined): void {
-  const unsafe = callbackUrl === undefined ? null : unsafeCallbackReason(callbackUrl);
-  if (unsafe) {
-    throw new HttpProblem(400, `callback_url ${unsafe}.`, {
-      errors: [{ pointer: '#/callback_url', detail: `callback_url ${unsafe}` }],
+/** What is known without DNS is refused now; a host name's addresses are checked on delivery. */
+function assertAllowedCallback(callbackUrl: string | undefined): void {
+  const refusal = callbackUrl === undefined ? null : callbackUrlRefusal(callbackUrl, config().callbackAllowList);
+  if (refusal) {
+    throw new HttpProblem(400, `callback_url ${refusal.detail}.`, {
+      errors: [{ pointer: '#/callback_url', detail: `callback_url ${refusal.detail}` }],
     });
   }
 }
 
 async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequest']>) {
   const request = event.body ?? {};
-  assertSafeCallback(request.callback_url);
+  assertAllowedCallback(request.callback_url);
 
   const now = new Date();
   const blobId = newBlobId(now.getTime());

@@ -2,12 +2,12 @@
 // delivers only final events that carry a callback_url, so blobs without one never get here;
 // the check on the state below stays for one that comes anyway (invoked by hand, a changed rule).
 // Retryable failures are thrown so EventBridge redelivers with backoff (for up to a day);
-// a receiver that refuses for good is logged and left alone.
+// a receiver that refuses for good, or an address the policy refuses, is logged and left alone.
 import type { EventBridgeEvent } from 'aws-lambda';
-import { CallbackRejectedError, sendCallback } from '../shared/callbacks/send-callback.ts';
+import { CallbackAddressRefusedError, CallbackRejectedError, sendCallback } from '../shared/callbacks/send-callback.ts';
 import type { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
-import { callbackSigningSecret } from '../shared/config.ts';
+import { callbackSigningSecret, config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
@@ -30,9 +30,15 @@ async function notify(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Pr
         payload: { type: typeNames[type as keyof typeof typeNames], timestamp: event.detail.occurred_at, data: toSnapshot(state) },
       },
       callbackSigningSecret(),
+      { allowList: config().callbackAllowList },
     );
     logger.info('callback delivered', { status, version });
   } catch (error) {
+    if (error instanceof CallbackAddressRefusedError) {
+      // Nothing was sent: the address (from the URL, or what its host resolved to) is not allowed.
+      logger.warn('callback address refused; not retried', { refusal: { ...error.refusal, host: error.host }, version });
+      return;
+    }
     if (error instanceof CallbackRejectedError) {
       logger.warn('callback refused; not retried', { error: error.message });
       return;

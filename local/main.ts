@@ -34,6 +34,8 @@ if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.
 // A fixed development secret, so local webhooks can be verified; set your own to change it.
 parameterOverrides.CallbackSigningSecret =
   process.env.CALLBACK_SIGNING_SECRET ?? 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=';
+// A developer's receiver on this machine works; nothing else private does (set '' to refuse it too).
+parameterOverrides.CallbackAllowedHosts = process.env.CALLBACK_ALLOWED_HOSTS ?? '127.0.0.0/8,::1';
 if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.RETAIN_UPLOADS;
 // The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.

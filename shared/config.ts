@@ -1,5 +1,6 @@
 // Typed configuration from the environment the template (or the local stack) gives each
 // function. Read once, on first use, so a missing variable fails loudly and early.
+import { parseAllowList, type CallbackAllowList } from './callbacks/address-policy.ts';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
@@ -40,6 +41,16 @@ export interface Config {
   retainUploads: boolean;
   /** Uploads larger than this fail with IMAGE_TOO_LARGE. */
   maxImageBytes: number;
+  /** Hosts and ranges a callback may reach beyond public addresses (`CallbackAllowedHosts`). */
+  callbackAllowList: CallbackAllowList;
+}
+
+function allowList(name: string): CallbackAllowList {
+  try {
+    return parseAllowList(process.env[name] ?? '');
+  } catch (error) {
+    throw new ConfigurationError(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 let cached: Config | undefined;
@@ -58,6 +69,7 @@ export function config(): Config {
     },
     retainUploads: process.env.RETAIN_UPLOADS === 'true',
     maxImageBytes: integer('MAX_IMAGE_BYTES', 15 * 1024 * 1024, 1, 15 * 1024 * 1024),
+    callbackAllowList: allowList('CALLBACK_ALLOWED_HOSTS'),
   };
   return cached;
 }

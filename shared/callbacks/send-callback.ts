@@ -1,13 +1,31 @@
 // Webhooks to the client's callback_url, signed the Standard Webhooks way (webhook-id,
 // webhook-timestamp, webhook-signature: HMAC-SHA256), so receivers can verify them with
 // any Standard Webhooks library and drop duplicates by webhook-id.
-import { lookup } from 'node:dns/promises';
+//
+// The address is checked where the socket is opened, not before: resolving a name once for a
+// check and again for the request would let DNS answer a public address to the first and
+// 127.0.0.1 to the second (DNS rebinding). undici's own Agent and request (not Node's global
+// fetch, whose bundled undici is another copy) take a connector that sees every connection.
+import { lookup as dnsLookup } from 'node:dns/promises';
+import { isIP, type LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { unsafeCallbackReason } from '../blob/callback-url.ts';
+import { Agent, buildConnector, request } from 'undici';
+import { addressRefusal, callbackUrlRefusal, hostAllowListed, normalizeHostname, type CallbackAllowList, type Refusal } from './address-policy.ts';
 
 /** The receiver refused for good (a 4xx other than 408/429, an unsafe address): retrying will not help. */
 export class CallbackRejectedError extends Error {
-  override readonly name = 'CallbackRejectedError';
+  override readonly name: string = 'CallbackRejectedError';
+}
+
+/** The callback's address is one the policy refuses: nothing was sent. */
+export class CallbackAddressRefusedError extends CallbackRejectedError {
+  override readonly name = 'CallbackAddressRefusedError';
+  constructor(
+    readonly refusal: Refusal,
+    readonly host: string,
+  ) {
+    super(`callback_url ${refusal.detail}`);
+  }
 }
 
 /** A failure worth retrying later (5xx, 408, 429, timeouts, network errors). */
@@ -22,32 +40,78 @@ export interface Callback {
   payload: unknown;
 }
 
-/** Checks where the host name points now, not only what the URL says (DNS can point anywhere). */
-async function assertSafeDestination(url: string): Promise<void> {
-  const literal = unsafeCallbackReason(url);
-  if (literal) throw new CallbackRejectedError(`callback_url ${literal}`);
-  const { hostname } = new URL(url);
-  const addresses = await lookup(hostname.replace(/^\[|\]$/g, ''), { all: true }).catch((error: unknown) => {
-    throw new CallbackRetryableError(`cannot resolve ${hostname}: ${String(error)}`);
-  });
-  for (const { address } of addresses) {
-    const unsafe = unsafeCallbackReason(`http://${address.includes(':') ? `[${address}]` : address}/`);
-    if (unsafe) throw new CallbackRejectedError(`callback_url ${hostname} resolves to an address that ${unsafe.replace(/^points at /, 'is ')}`);
-  }
+export interface ResolvedAddress {
+  address: string;
+  family: number;
 }
 
-export async function sendCallback(callback: Callback, signingSecret: string, timeoutMs = 10_000): Promise<number> {
-  await assertSafeDestination(callback.url);
+/** Every address a host name has now; the system resolver unless a test brings its own. */
+export type Resolver = (hostname: string) => Promise<ResolvedAddress[]>;
+
+const systemResolver: Resolver = (hostname) => dnsLookup(hostname, { all: true });
+
+export interface SendOptions {
+  allowList: CallbackAllowList;
+  resolve?: Resolver;
+  timeoutMs?: number;
+}
+
+/** The addresses a connection may use, or why not: refused as a whole if any address is. */
+function judge(hostname: string, found: ResolvedAddress[], allowList: CallbackAllowList, family: number | undefined): ResolvedAddress[] | Error {
+  const hostAllowed = hostAllowListed(hostname, allowList);
+  for (const { address } of found) {
+    const refusal = addressRefusal(address, allowList, hostAllowed);
+    if (refusal) return new CallbackAddressRefusedError({ ...refusal, detail: `host ${hostname} resolves to ${refusal.detail}` }, hostname);
+  }
+  const usable = family === 4 || family === 6 ? found.filter((a) => a.family === family) : found;
+  return usable.length > 0 ? usable : Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
+}
+
+/** net's `lookup` hook: the one resolution of a connection, checked before the socket is opened. */
+function checkedLookup(resolve: Resolver, allowList: CallbackAllowList): LookupFunction {
+  return (hostname, options, callback) => {
+    resolve(hostname)
+      .then((found) => judge(hostname, found, allowList, options.family === 'IPv4' ? 4 : options.family === 'IPv6' ? 6 : options.family))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))))
+      .then((outcome) => {
+        if (outcome instanceof Error) callback(outcome, '', 0);
+        else if (options.all) callback(null, outcome);
+        else callback(null, outcome[0]!.address, outcome[0]!.family);
+      });
+  };
+}
+
+/** One connection pool for one callback: every socket it opens goes to an address that passed. */
+function checkedAgent(options: Required<SendOptions>): Agent {
+  const connect = buildConnector({ lookup: checkedLookup(options.resolve, options.allowList), timeout: options.timeoutMs });
+  return new Agent({
+    connect: (target, callback) => {
+      // A literal address never reaches `lookup` (net connects to it directly): check it here.
+      const host = target.hostname.replace(/^\[|\]$/g, '');
+      const refusal = isIP(host) ? addressRefusal(host, options.allowList) : null;
+      if (refusal) return callback(new CallbackAddressRefusedError({ ...refusal, detail: `points at ${refusal.detail}` }, host), null);
+      connect(target, callback);
+    },
+  });
+}
+
+export async function sendCallback(callback: Callback, signingSecret: string, options: SendOptions): Promise<number> {
+  const settings = { resolve: systemResolver, timeoutMs: 10_000, ...options };
+  const refusal = callbackUrlRefusal(callback.url, settings.allowList);
+  if (refusal) throw new CallbackAddressRefusedError(refusal, URL.canParse(callback.url) ? normalizeHostname(new URL(callback.url).hostname) : '');
+
   const body = JSON.stringify(callback.payload);
   const now = new Date();
   const signature = new Webhook(signingSecret).sign(callback.id, now, body);
-  let response: Response;
+  const dispatcher = checkedAgent(settings);
+  let status: number;
   try {
-    response = await fetch(callback.url, {
+    // undici's request never follows a redirect, which could lead anywhere, inside the network too.
+    const response = await request(callback.url, {
+      dispatcher,
       method: 'POST',
       body,
-      redirect: 'manual', // a redirect could lead anywhere, including inside the network
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(settings.timeoutMs),
       headers: {
         'content-type': 'application/json',
         'user-agent': 'image-labeling-webhooks/1',
@@ -56,13 +120,17 @@ export async function sendCallback(callback: Callback, signingSecret: string, ti
         'webhook-signature': signature,
       },
     });
+    status = response.statusCode;
+    await response.body.dump();
   } catch (error) {
+    if (error instanceof CallbackAddressRefusedError) throw error;
     throw new CallbackRetryableError(`POST ${callback.url} failed: ${String(error)}`);
+  } finally {
+    dispatcher.destroy().catch(() => undefined); // nothing left on it to lose
   }
-  await response.body?.cancel();
-  if (response.ok) return response.status;
-  if (response.status >= 500 || response.status === 408 || response.status === 429) {
-    throw new CallbackRetryableError(`POST ${callback.url} answered ${response.status}`);
+  if (status >= 200 && status < 300) return status;
+  if (status >= 500 || status === 408 || status === 429) {
+    throw new CallbackRetryableError(`POST ${callback.url} answered ${status}`);
   }
-  throw new CallbackRejectedError(`POST ${callback.url} answered ${response.status}`);
+  throw new CallbackRejectedError(`POST ${callback.url} answered ${status}`);
 }

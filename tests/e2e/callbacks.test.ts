@@ -77,21 +77,87 @@ describe('callbacks', () => {
 
   it('retries a receiver that fails, with the same webhook-id, until it succeeds', async () => {
     scripted.set('/hooks/flaky', [503, 500]);
-    await labelWithCallback('/hooks/flaky', horse);
-    const deliveries = await eventually(async () => {
-      const found = received.filter((r) => r.path === '/hooks/flaky');
-      return found.length >= 3 && found;
-    });
+    const blob = await labelWithCallback('/hooks/flaky', horse);
+    // The sender logs the success once the receiver took it; the delivery is then settled.
+    await eventually(async () => stack.logs().some((l) => l.blob_id === blob.blob_id && l.message === 'callback delivered'));
+    const deliveries = received.filter((r) => r.path === '/hooks/flaky');
+    expect(deliveries).toHaveLength(3); // two failures, one success, none after it
     expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(received.filter((r) => r.path === '/hooks/flaky')).toHaveLength(3); // none after the success
   });
 
   it('does not retry a receiver that refuses for good (a 4xx)', async () => {
     scripted.set('/hooks/gone', [410, 410, 410]);
     const blob = await labelWithCallback('/hooks/gone', horse);
+    // Logged when the sender gives up, without throwing: nothing is left to redeliver.
     await eventually(async () => stack.logs().some((l) => l.blob_id === blob.blob_id && l.message === 'callback refused; not retried'));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(received.filter((r) => r.path === '/hooks/gone')).toHaveLength(1);
+  });
+});
+
+async function createWith(api: StackProcess, callbackUrl: string) {
+  const response = await fetch(`${api.apiUrl}/blobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ callback_url: callbackUrl }),
+  });
+  return { response, body: (await response.json()) as { blob_id?: string; upload_url?: string; detail?: string; errors?: { pointer: string; detail: string }[] } };
+}
+
+describe('where callbacks may go: the local default opens loopback and nothing else', () => {
+  it.each([
+    ['http://169.254.169.254/latest/meta-data/', 'a cloud metadata service (169.254.169.254)'],
+    ['http://0xA9FEA9FE/', 'a cloud metadata service (169.254.169.254)'],
+    ['http://[::a9fe:a9fe]/', 'a cloud metadata service (169.254.169.254, inside ::a9fe:a9fe)'],
+    ['http://[64:ff9b::a9fe:a9fe]/', 'a cloud metadata service (169.254.169.254, inside 64:ff9b::a9fe:a9fe)'],
+    ['http://METADATA.GOOGLE.INTERNAL./computeMetadata/v1/', 'a cloud metadata service (metadata.google.internal)'],
+    ['http://012.0.0.1/hook', 'a private address (10.0.0.1)'],
+    ['http://[::ffff:192.168.1.1]/hook', 'a private address (192.168.1.1)'],
+    ['http://100.64.0.1/hook', 'a carrier-grade NAT address (100.64.0.1)'],
+    ['http://[fd12::1]/hook', 'a unique-local address (fd12::1)'],
+  ])('refuses %s when the blob is created: 400 saying why', async (callbackUrl, what) => {
+    const { response, body } = await createWith(stack, callbackUrl);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(body.detail).toBe(`callback_url points at ${what}.`);
+    expect(body.errors).toEqual([{ pointer: '#/callback_url', detail: `callback_url points at ${what}` }]);
+  });
+
+  it.each(['http://127.0.0.1:9/hook', 'http://127.1:9/hook', 'http://0x7f000001:9/hook', 'http://[::1]:9/hook', 'http://localhost:9/hook'])(
+    'accepts %s',
+    async (callbackUrl) => {
+      const { response } = await createWith(stack, callbackUrl);
+      expect(response.status).toBe(201);
+    },
+  );
+});
+
+describe('where callbacks may go: with no allow-list, as in AWS', () => {
+  let strict: StackProcess;
+  beforeAll(async () => {
+    strict = await startStackProcess({ env: { CALLBACK_SIGNING_SECRET: secret, CALLBACK_ALLOWED_HOSTS: '', DETECTOR_WORKERS: '1' } });
+  });
+  afterAll(async () => {
+    await strict?.stop();
+  });
+
+  it('refuses a receiver on 127.0.0.1 when the blob is created', async () => {
+    const { response, body } = await createWith(strict, `${receiverUrl}/hooks/literal`);
+    expect(response.status).toBe(400);
+    expect(body.detail).toBe('callback_url points at a loopback address (127.0.0.1).');
+  });
+
+  it('refuses at delivery a host name that resolves to loopback: never connected to, logged, not retried', async () => {
+    // A name is not resolved in the request path; localhost resolves to loopback only when the callback goes.
+    const { port } = new URL(receiverUrl);
+    const { response, body: blob } = await createWith(strict, `http://localhost:${port}/hooks/resolved`);
+    expect(response.status).toBe(201);
+    await fetch(blob.upload_url!, { method: 'PUT', body: 'no image here', headers: { 'content-type': 'image/png' } });
+    await waitForStatus(strict, blob.blob_id!, ['FAILED']);
+    const refused = await eventually(async () =>
+      strict.logs().find((l) => l.blob_id === blob.blob_id && l.message === 'callback address refused; not retried'),
+    );
+    expect(refused).toMatchObject({ level: 'WARN', refusal: { reason: 'loopback', host: 'localhost', address: expect.stringMatching(/^127\.|^::1$/) } });
+    expect(received.filter((r) => r.path === '/hooks/resolved')).toEqual([]);
+    expect(strict.logs().filter((l) => l.blob_id === blob.blob_id && String(l.message).startsWith('callback '))).toHaveLength(1);
   });
 });
