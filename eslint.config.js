@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'shared/generated/', '.local-data/', '.aws-sam/', 'coverage/', '.local-build/'] },
+  { ignores: ['node_modules/', 'shared/generated/', '.local-data/', '.aws-sam/', 'coverage/', '.local-build/', '**/dist/', 'clients/typescript/src/generated/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
