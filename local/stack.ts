@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { DurableQueues } from './durable-queue.ts';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from './dynamodb.ts';
 import { LocalApiGateway } from './api-gateway.ts';
+import { RouteGuard } from './route-guard.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import { LocalPipe } from './eventbridge/pipe.ts';
 import { compiledModule, LambdaRuntime, mergedEnvironment, sourceModule } from './lambda-runtime.ts';
@@ -163,7 +164,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   closers.push(async () => stopSchedules());
 
-  const gateway = new LocalApiGateway(template.functions, runtime, logger);
+  const guard = new RouteGuard(template.httpApi, {
+    invoke: (functionId, event) => runtime.invoke(functionId, event),
+    logger,
+    region,
+    accountId: ACCOUNT_ID,
+  });
+  const gateway = new LocalApiGateway(template.functions, runtime, logger, guard);
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
 
@@ -176,7 +183,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       endpoints,
       region,
       credentials: LOCAL_CREDENTIALS,
-      tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE },
+      tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE, apiKeys: process.env.API_KEYS_TABLE },
+      authorizer: template.httpApi.authorizer?.type ?? 'none',
     }),
   );
   logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });
