@@ -50,6 +50,11 @@ export interface RunningStack {
 
 const STACK_NAME = 'image-labeling';
 const ACCOUNT_ID = '000000000000';
+// Only the functions in this process (and tools on this machine) talk to DynamoDB, EventBridge
+// and Rekognition, and dynalite checks no signature: they listen on loopback whatever HOST is,
+// so that a stack serving other machines does not hand them its tables. Clients need only the
+// API and the upload bucket (S3), which listen on HOST.
+const INTERNAL_HOST = '127.0.0.1';
 // The stand-ins check signatures against these, so the SDK must sign with them.
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret-key' };
 
@@ -82,7 +87,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const dynamodb: LocalDynamoDb = await startDynamoDb({
     directory: join(options.dataDirectory, 'dynamodb'),
-    host: options.host,
+    host: INTERNAL_HOST,
     tables: template.tables,
     onInsert: async (insert: StreamInsert) => {
       await Promise.all((pipesByTable.get(insert.table.name) ?? []).map((pipe) => pipe.capture(insert)));
@@ -110,9 +115,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const fault = process.env.LOCAL_REKOGNITION_FAULT;
   const rekognition = fault
-    ? await startFaultyRekognition(options.host, fault)
+    ? await startFaultyRekognition(INTERNAL_HOST, fault)
     : await startRekognitionServer({
-        host: options.host,
+        host: INTERNAL_HOST,
         port: 0,
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
@@ -141,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     accountId: ACCOUNT_ID,
     logger,
   });
-  const eventBridgeUrl = await bus.listen(options.host);
+  const eventBridgeUrl = await bus.listen(INTERNAL_HOST);
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridgeUrl;
   late.bus = bus;
   closers.push(() => bus.close());

@@ -137,12 +137,21 @@ describe('AUTH_MODE=jwt', () => {
   });
 });
 
-describe('throttling', () => {
+describe('throttling, and a HOST other than 127.0.0.1', () => {
   let stack: StackProcess;
   beforeAll(async () => {
-    stack = await startStackProcess({ env: { THROTTLING_BURST_LIMIT: '1', THROTTLING_RATE_LIMIT: '1', DETECTOR_WORKERS: '1' } });
+    // 127.0.0.2 is loopback too (so the stack may be open), but not the stand-ins' address.
+    stack = await startStackProcess({ env: { HOST: '127.0.0.2', THROTTLING_BURST_LIMIT: '1', THROTTLING_RATE_LIMIT: '1', DETECTOR_WORKERS: '1' } });
   });
   afterAll(() => stack.stop());
+
+  it('serves the API and the upload bucket on HOST, and keeps DynamoDB, EventBridge and Rekognition on 127.0.0.1', () => {
+    expect(new URL(stack.apiUrl).hostname).toBe('127.0.0.2');
+    expect(new URL(stack.endpoints.s3).hostname).toBe('127.0.0.2');
+    for (const internal of [stack.endpoints.dynamodb, stack.endpoints.eventbridge, stack.endpoints.rekognition]) {
+      expect(new URL(internal).hostname).toBe('127.0.0.1');
+    }
+  });
 
   it('answers 429 problem+json with Retry-After once a route has used its burst', async () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => call(stack, '/blobs')));
