@@ -14,11 +14,12 @@ const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 /**
  * Refuses a caller the deployment's authorizer did not vouch for (401), before the request's
  * body or parameters are looked at, so that an anonymous client learns nothing from them.
+ * Every log line of the invocation then names the caller.
  */
 export function authenticatedCaller(): MiddlewareObj<APIGatewayProxyEventV2> {
   return {
     before: (request) => {
-      callerOf(request.event);
+      logger.appendKeys({ owner: callerOf(request.event).owner });
     },
   };
 }

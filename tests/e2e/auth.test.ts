@@ -2,7 +2,7 @@
 // `npm run api-keys`, the template's authorizer and throttle run by the local gateway.
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { eventually, startStackProcess, type StackProcess } from '../support/stack-process.ts';
 import { startTestIssuer, type TestIssuer } from '../support/jwt-issuer.ts';
 import { projectRoot } from '../support/template.ts';
 
@@ -58,12 +58,14 @@ describe('AUTH_MODE=api-key', () => {
     expect(JSON.stringify(listed)).not.toContain('hash');
   });
 
-  it('serves a valid key', async () => {
+  it("serves a valid key, and the function knows the key's owner", async () => {
     const created = await call(stack, '/blobs', { method: 'POST', authorization: `Bearer ${key.api_key}` });
     expect(created.status).toBe(201);
     const { blob_id: blobId } = JSON.parse(created.body) as { blob_id: string };
     const read = await call(stack, `/blobs/${blobId}`, { authorization: `Bearer ${key.api_key}` });
     expect(read.status).toBe(200);
+    await eventually(async () => stack.logs().find((line) => line.message === 'blob created' && line.blob_id === blobId));
+    expect(stack.logs().find((line) => line.message === 'blob created' && line.blob_id === blobId)).toMatchObject({ owner: 'alice' });
   });
 
   it('answers no key, a made-up key and a malformed header alike: 401 problem+json with WWW-Authenticate', async () => {
@@ -120,10 +122,14 @@ describe('AUTH_MODE=jwt', () => {
     await issuer.close();
   });
 
-  it('serves a token of the issuer for the audience', async () => {
+  it("serves a token of the issuer for the audience; the function knows the token's sub", async () => {
     const token = await issuer.sign({ sub: 'user-1' }, { audience: 'image-labeling' });
-    expect((await call(stack, '/blobs', { method: 'POST', authorization: `Bearer ${token}` })).status).toBe(201);
+    const created = await call(stack, '/blobs', { method: 'POST', authorization: `Bearer ${token}` });
+    expect(created.status).toBe(201);
     expect((await call(stack, '/blobs', { authorization: `Bearer ${token}` })).status).toBe(200);
+    const { blob_id: blobId } = JSON.parse(created.body) as { blob_id: string };
+    await eventually(async () => stack.logs().find((line) => line.message === 'blob created' && line.blob_id === blobId));
+    expect(stack.logs().find((line) => line.message === 'blob created' && line.blob_id === blobId)).toMatchObject({ owner: 'user-1' });
   });
 
   it('refuses no token, a wrong audience, an expired token and a bad signature with 401', async () => {
