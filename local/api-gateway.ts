@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { FunctionTimeoutError, type LambdaRuntime } from './lambda-runtime.ts';
+import type { RouteGuard } from './route-guard.ts';
 import type { LocalFunction } from './template.ts';
 
 const PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024; // HTTP APIs refuse larger requests
@@ -45,6 +46,8 @@ export class LocalApiGateway {
     functions: LocalFunction[],
     private readonly runtime: LambdaRuntime,
     private readonly logger: ApiGatewayLogger,
+    /** Throttling and the authorizer the template declares, between routing and the function. */
+    private readonly guard?: RouteGuard,
   ) {
     this.routes = functions
       .flatMap((fn) => fn.httpRoutes.map((route) => compileRoute(route.method, route.path, fn.logicalId)))
@@ -76,6 +79,12 @@ export class LocalApiGateway {
     if (!match) return send(res, 404, { message: 'Not Found' });
 
     const event = this.event(req, url, method, match, body);
+    const guarded = this.guard ? await this.guard.check(event) : {};
+    if ('answer' in guarded) {
+      res.writeHead(guarded.answer.status, guarded.answer.headers);
+      return void res.end(guarded.answer.body);
+    }
+    if (guarded.authorizer) Object.assign(event.requestContext, { authorizer: guarded.authorizer });
     try {
       const result = await this.runtime.invoke(match.route.functionId, event);
       writeResult(res, result);

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
+import { authParameters } from './auth-settings.ts';
 import { stackLogger } from './log.ts';
 import { startStack } from './stack.ts';
 
@@ -41,12 +42,21 @@ if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.R
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.
 parameterOverrides.LabelsMinConfidence = process.env.LABELS_MIN_CONFIDENCE ?? '35';
 
+const host = process.env.HOST ?? '127.0.0.1';
+try {
+  Object.assign(parameterOverrides, authParameters(process.env, host));
+} catch (error) {
+  // One plain line on stderr, not a log record: the person starting the stack reads it.
+  console.error(`npm start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
 try {
   const stack = await startStack({
     projectRoot,
     ...(codeRoot !== projectRoot && { compiledRoot: codeRoot }),
     dataDirectory: process.env.DATA_DIR ?? '.local-data',
-    host: process.env.HOST ?? '127.0.0.1',
+    host,
     port: port('PORT', 3000),
     s3Port: port('S3_PORT', 4569),
     detectorWorkers: Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism())),

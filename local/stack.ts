@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { DurableQueues } from './durable-queue.ts';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from './dynamodb.ts';
 import { LocalApiGateway } from './api-gateway.ts';
+import { RouteGuard } from './route-guard.ts';
 import { LocalEventBridge } from './eventbridge/bus.ts';
 import { LocalPipe } from './eventbridge/pipe.ts';
 import { compiledModule, LambdaRuntime, mergedEnvironment, sourceModule } from './lambda-runtime.ts';
@@ -49,6 +50,11 @@ export interface RunningStack {
 
 const STACK_NAME = 'image-labeling';
 const ACCOUNT_ID = '000000000000';
+// Only the functions in this process (and tools on this machine) talk to DynamoDB, EventBridge
+// and Rekognition, and dynalite checks no signature: they listen on loopback whatever HOST is,
+// so that a stack serving other machines does not hand them its tables. Clients need only the
+// API and the upload bucket (S3), which listen on HOST.
+const INTERNAL_HOST = '127.0.0.1';
 // The stand-ins check signatures against these, so the SDK must sign with them.
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local-secret-key' };
 
@@ -81,7 +87,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const dynamodb: LocalDynamoDb = await startDynamoDb({
     directory: join(options.dataDirectory, 'dynamodb'),
-    host: options.host,
+    host: INTERNAL_HOST,
     tables: template.tables,
     onInsert: async (insert: StreamInsert) => {
       await Promise.all((pipesByTable.get(insert.table.name) ?? []).map((pipe) => pipe.capture(insert)));
@@ -109,9 +115,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const fault = process.env.LOCAL_REKOGNITION_FAULT;
   const rekognition = fault
-    ? await startFaultyRekognition(options.host, fault)
+    ? await startFaultyRekognition(INTERNAL_HOST, fault)
     : await startRekognitionServer({
-        host: options.host,
+        host: INTERNAL_HOST,
         port: 0,
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
@@ -140,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     accountId: ACCOUNT_ID,
     logger,
   });
-  const eventBridgeUrl = await bus.listen(options.host);
+  const eventBridgeUrl = await bus.listen(INTERNAL_HOST);
   process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventBridgeUrl;
   late.bus = bus;
   closers.push(() => bus.close());
@@ -163,7 +169,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   });
   closers.push(async () => stopSchedules());
 
-  const gateway = new LocalApiGateway(template.functions, runtime, logger);
+  const guard = new RouteGuard(template.httpApi, {
+    invoke: (functionId, event) => runtime.invoke(functionId, event),
+    logger,
+    region,
+    accountId: ACCOUNT_ID,
+  });
+  const gateway = new LocalApiGateway(template.functions, runtime, logger, guard);
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
 
@@ -176,7 +188,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       endpoints,
       region,
       credentials: LOCAL_CREDENTIALS,
-      tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE },
+      tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE, apiKeys: process.env.API_KEYS_TABLE },
+      authorizer: template.httpApi.authorizer?.type ?? 'none',
     }),
   );
   logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });

@@ -84,7 +84,31 @@ export interface LocalPipe {
   source: string;
 }
 
+/** An HTTP API authorizer as API Gateway runs it (SAM HttpApi Auth.Authorizers). */
+export type LocalHttpAuthorizer =
+  | {
+      type: 'lambda';
+      name: string;
+      /** The authorizer function's logical id. */
+      function: string;
+      payloadFormatVersion: string;
+      simpleResponses: boolean;
+      /** Header names whose values identify the caller (and key the cache); all must be present. */
+      identityHeaders: string[];
+      cacheTtlSeconds: number;
+    }
+  | { type: 'jwt'; name: string; issuer: string; audience: string[]; identityHeader: string };
+
+export interface LocalHttpApi {
+  /** The routes' authorizer (Auth.DefaultAuthorizer); none: the API is open. */
+  authorizer?: LocalHttpAuthorizer;
+  /** DefaultRouteSettings: each route's own token bucket. */
+  throttling?: { burstLimit: number; rateLimit: number };
+}
+
 export interface LocalTemplate {
+  /** The AWS::Serverless::HttpApi the functions' HttpApi events attach to. */
+  httpApi: LocalHttpApi;
   functions: LocalFunction[];
   tables: LocalTable[];
   buckets: LocalBucket[];
@@ -196,7 +220,10 @@ class TemplateReader {
     const byType = (type: string) =>
       Object.entries(this.resources).filter(([, resource]) => resource.Type === type);
     const functions = byType('AWS::Serverless::Function').map(([id, r]) => this.function(id, r));
+    const httpApis = byType('AWS::Serverless::HttpApi');
+    if (httpApis.length > 1) throw new TemplateError('the local stack runs one AWS::Serverless::HttpApi');
     return {
+      httpApi: httpApis.length === 1 ? this.httpApi(...httpApis[0]!) : {},
       tables: byType('AWS::DynamoDB::Table').map(([id, r]) => this.table(id, r)),
       buckets: byType('AWS::S3::Bucket').map(([id, r]) => this.bucket(id, r)),
       buses: ['default', ...byType('AWS::Events::EventBus').map(([id]) => this.ref(id))],
@@ -281,6 +308,7 @@ class TemplateReader {
       return this.resolveOrNoValue(this.condition(condition) ? whenTrue : whenFalse);
     }
     if ('Ref' in value) return this.ref(String(value.Ref));
+    if ('Fn::FindInMap' in value) return this.findInMap(value['Fn::FindInMap']);
     const getAtt = value['Fn::GetAtt'];
     if (Array.isArray(getAtt)) return this.getAtt(String(getAtt[0]), String(getAtt[1]));
     if ('Fn::Sub' in value) {
@@ -303,6 +331,18 @@ class TemplateReader {
         .map(([key, child]) => [key, this.resolveOrNoValue(child)] as const)
         .filter((entry): entry is readonly [string, Json] => entry[1] !== noValue),
     );
+  }
+
+  /** Fn::FindInMap [map, top-level key, second-level key], each of which may be an intrinsic. */
+  private findInMap(args: Json | undefined): Json {
+    if (!Array.isArray(args) || args.length !== 3) throw new TemplateError('Fn::FindInMap takes [map name, top-level key, second-level key]');
+    const [mapName, topKey, secondKey] = args.map((arg) => String(this.resolve(arg)));
+    const mappings = isObject(this.document.Mappings) ? this.document.Mappings : {};
+    const map = mappings[mapName!];
+    const top = isObject(map) ? map[topKey!] : undefined;
+    const found = isObject(top) ? top[secondKey!] : undefined;
+    if (found === undefined) throw new TemplateError(`Fn::FindInMap: no ${mapName}.${topKey}.${secondKey}`);
+    return found;
   }
 
   private properties(resource: JsonObject): JsonObject {
@@ -406,6 +446,50 @@ class TemplateReader {
           maximumConcurrency: Number(scaling.MaximumConcurrency ?? 5),
         }];
       }),
+    };
+  }
+
+  private httpApi(logicalId: string, resource: JsonObject): LocalHttpApi {
+    const p = this.properties(resource);
+    const auth = isObject(p.Auth) ? p.Auth : {};
+    const authorizers = isObject(auth.Authorizers) ? auth.Authorizers : {};
+    const defaultName = auth.DefaultAuthorizer === undefined || auth.DefaultAuthorizer === null ? '' : String(auth.DefaultAuthorizer);
+    const settings = isObject(p.DefaultRouteSettings) ? p.DefaultRouteSettings : {};
+    const throttling =
+      settings.ThrottlingBurstLimit !== undefined || settings.ThrottlingRateLimit !== undefined
+        ? { burstLimit: Number(settings.ThrottlingBurstLimit ?? 5000), rateLimit: Number(settings.ThrottlingRateLimit ?? 10000) }
+        : undefined;
+    let authorizer: LocalHttpAuthorizer | undefined;
+    if (defaultName !== '') {
+      const definition = authorizers[defaultName];
+      if (!isObject(definition)) throw new TemplateError(`${logicalId}: DefaultAuthorizer ${defaultName} is not among its Authorizers`);
+      authorizer = this.httpAuthorizer(logicalId, defaultName, definition);
+    }
+    return { ...(authorizer && { authorizer }), ...(throttling && { throttling }) };
+  }
+
+  private httpAuthorizer(apiId: string, name: string, definition: JsonObject): LocalHttpAuthorizer {
+    if (isObject(definition.JwtConfiguration)) {
+      const jwt = definition.JwtConfiguration;
+      const source = String(definition.IdentitySource ?? '$request.header.Authorization');
+      const header = /^\$request\.header\.(.+)$/.exec(source)?.[1];
+      if (!header) throw new TemplateError(`${apiId}: the local stack takes a JWT authorizer's token from a header, not ${source}`);
+      const audience = Array.isArray(jwt.audience) ? jwt.audience.map(String) : [String(jwt.audience)];
+      return { type: 'jwt', name, issuer: String(jwt.issuer), audience, identityHeader: header.toLowerCase() };
+    }
+    if (definition.FunctionArn === undefined) throw new TemplateError(`${apiId}: authorizer ${name} is neither a Lambda nor a JWT authorizer`);
+    const identity = isObject(definition.Identity) ? definition.Identity : {};
+    const headers = Array.isArray(identity.Headers) ? identity.Headers.map((header) => String(header).toLowerCase()) : [];
+    const ttl = Number(identity.ReauthorizeEvery ?? 300);
+    if (ttl > 0 && headers.length === 0) throw new TemplateError(`${apiId}: authorizer ${name} caches its results, so it needs an identity source`);
+    return {
+      type: 'lambda',
+      name,
+      function: this.logicalIdOfArn(String(definition.FunctionArn)),
+      payloadFormatVersion: String(definition.AuthorizerPayloadFormatVersion ?? ''),
+      simpleResponses: definition.EnableSimpleResponses === true,
+      identityHeaders: headers,
+      cacheTtlSeconds: ttl,
     };
   }
 

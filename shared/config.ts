@@ -82,3 +82,23 @@ export function callbackSigningSecret(): string {
   }
   return secret;
 }
+
+/** Who may call the API (template parameter AuthMode): each mode names the caller differently. */
+export type AuthMode = 'ApiKey' | 'Jwt' | 'None';
+
+/**
+ * The deployment's AuthMode. Unset or unknown is a configuration error, not "open": an HTTP
+ * function that cannot tell the mode answers 500 rather than serve anyone.
+ */
+export function authMode(): AuthMode {
+  const mode = required('AUTH_MODE');
+  if (mode !== 'ApiKey' && mode !== 'Jwt' && mode !== 'None') {
+    throw new ConfigurationError(`AUTH_MODE must be ApiKey, Jwt or None, got "${mode}"`);
+  }
+  return mode;
+}
+
+/** The API keys table, read only by the authorizer (and `npm run api-keys`). */
+export function apiKeysTable(): string {
+  return required('API_KEYS_TABLE');
+}

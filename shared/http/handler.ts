@@ -5,7 +5,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { ValidateFunction } from 'ajv';
 import { logger } from '../logger.ts';
-import { jsonBody, problemErrors } from './middlewares.ts';
+import { authenticatedCaller, jsonBody, problemErrors } from './middlewares.ts';
 import type { HttpResponse } from './responses.ts';
 
 /** The request as the handler sees it: the body parsed, everything validated against openapi.yaml. */
@@ -23,6 +23,7 @@ export function httpHandler<Body, Path>(
   const handler = middy<APIGatewayProxyEventV2, HttpResponse>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(problemErrors())
+    .use(authenticatedCaller())
     .use(jsonBody({ maxBytes: ONE_MEGABYTE }));
   if (options.requestSchema) handler.use(validator({ eventSchema: options.requestSchema }));
   return handler.handler(businessLogic as unknown as (event: APIGatewayProxyEventV2, context: Context) => Promise<HttpResponse>);
