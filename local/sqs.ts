@@ -13,6 +13,8 @@ interface StoredMessage {
   messageId: string;
   body: string;
   sentTimestamp: number;
+  /** String message attributes (e.g. EventBridge's ERROR_CODE on a dead letter). */
+  attributes?: Record<string, string>;
 }
 
 export interface SqsLogger {
@@ -58,6 +60,27 @@ export class LocalSqs {
         return { id: messageId, payload: { messageId, body, sentTimestamp } };
       }),
     );
+  }
+
+  /**
+   * Where a queue's messages are kept, and a message in their stored shape: for a producer that
+   * must move an entry into the queue in one write (a dead-letter queue of an EventBridge target).
+   */
+  storageOf(queueName: string): string {
+    if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
+    return storageName(queueName);
+  }
+
+  message(body: string, attributes?: Record<string, string>): { id: string; payload: StoredMessage } {
+    const messageId = randomUUID();
+    return { id: messageId, payload: { messageId, body, sentTimestamp: Date.now(), ...(attributes && { attributes }) } };
+  }
+
+  /** The messages waiting in a queue, oldest first, without receiving them. */
+  peek(queueName: string): { messageId: string; body: string; attributes: Record<string, string> }[] {
+    return this.deps.queues
+      .pendingPayloads<StoredMessage>(this.storageOf(queueName))
+      .map(({ messageId, body, attributes }) => ({ messageId, body, attributes: attributes ?? {} }));
   }
 
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
@@ -114,7 +137,7 @@ export class LocalSqs {
   }
 
   private record(queue: LocalQueue, entry: QueueEntry<StoredMessage>): SQSRecord {
-    const { messageId, body, sentTimestamp } = entry.payload;
+    const { messageId, body, sentTimestamp, attributes } = entry.payload;
     return {
       messageId,
       receiptHandle: `${messageId}/${entry.attempts + 1}`,
@@ -126,7 +149,9 @@ export class LocalSqs {
         // Not tracked across receives; the send time is the closest this store knows.
         ApproximateFirstReceiveTimestamp: String(sentTimestamp),
       },
-      messageAttributes: {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(attributes ?? {}).map(([name, value]) => [name, { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] }]),
+      ),
       md5OfBody: createHash('md5').update(body).digest('hex'),
       eventSource: 'aws:sqs',
       eventSourceARN: queue.arn,
