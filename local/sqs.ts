@@ -2,8 +2,12 @@
 // and that Lambda polls (event source mappings with a batch size, a batching window and
 // partial batch responses), with a redrive policy to a dead-letter queue. There is no SQS API
 // endpoint: nothing in the product calls SQS itself. Messages sit in LevelDB (DurableQueues)
-// from the moment they are sent until the function has handled them.
+// from the moment they are sent until the function has handled them. What waits in a queue (a
+// dead-letter queue, say) can be looked at, not received, on a small local-only HTTP endpoint:
+// GET /_local/queues and GET /_local/queues/{name} (`npm run queues`).
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
 import type { LambdaRuntime } from './lambda-runtime.ts';
@@ -43,6 +47,30 @@ export class LocalSqs {
         throw new Error(`queue ${queue.name}: no dead-letter queue ${queue.redrive.deadLetterQueue}`);
       }
     }
+  }
+
+  /** Serves the local-only look into the queues (see the top of this file); returns its URL. */
+  async listen(host: string): Promise<{ url: string; close: () => Promise<void> }> {
+    const server: Server = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const path = (req.url ?? '').split('?')[0]!;
+      if (req.method !== 'GET') return reply(405, { message: 'only GET' });
+      if (path === '/_local/queues') {
+        return reply(200, { queues: [...this.queues.keys()].map((name) => ({ name, messages: this.messageIds(name).size })) });
+      }
+      const match = /^\/_local\/queues\/([^/]+)$/.exec(path);
+      const name = match && decodeURIComponent(match[1]!);
+      if (!name || !this.queues.has(name)) return reply(404, { message: `no queue ${name ?? path}` });
+      return reply(200, { queue: name, messages: this.peek(name) });
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    return {
+      url: `http://${host}:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
   }
 
   has(queueName: string): boolean {
