@@ -40,7 +40,11 @@ export class ApiDestinationTarget {
   private token: { value: string; expiresAt: number } | undefined;
   private tokenRequest: Promise<string> | undefined;
 
-  constructor(private readonly destination: LocalApiDestination) {}
+  constructor(
+    private readonly destination: LocalApiDestination,
+    /** EventBridge's is 5 seconds; tests shorten it. */
+    private readonly timeoutMs = INVOCATION_TIMEOUT_MS,
+  ) {}
 
   get name(): string {
     return this.destination.name;
@@ -62,19 +66,20 @@ export class ApiDestinationTarget {
         headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Amazon/EventBridge/ApiDestinations', ...authorization },
         body: JSON.stringify(event),
         redirect: 'manual',
-        signal: AbortSignal.timeout(INVOCATION_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       throw new ApiDestinationError(
         'SDK_CLIENT_ERROR',
-        timedOut ? `no answer within ${INVOCATION_TIMEOUT_MS / 1000} seconds` : `request failed: ${describe(error)}`,
+        timedOut ? `no answer within ${this.timeoutMs / 1000} seconds` : `request failed: ${describe(error)}`,
         true,
       );
     }
     // The body is not used; reading it lets the connection be reused.
     await response.arrayBuffer().catch(() => undefined);
     if (response.ok) return;
+    // (Node's fetch reports a 407 as a failed request, retried as one, without a new token.)
     if ((response.status === 401 || response.status === 407) && connection.authorizationType === 'OAUTH_CLIENT_CREDENTIALS') {
       this.token = undefined;
     }
@@ -132,7 +137,7 @@ export class ApiDestinationTarget {
         },
         ...(oauth.httpMethod !== 'GET' && { body: form }),
         redirect: 'manual',
-        signal: AbortSignal.timeout(INVOCATION_TIMEOUT_MS),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       throw new ApiDestinationError('OAUTH_TOKEN_ERROR', `the token endpoint did not answer: ${describe(error)}`, true);
