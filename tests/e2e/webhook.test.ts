@@ -2,13 +2,22 @@
 // does, against receivers on 127.0.0.1: the event itself POSTed with the connection's
 // authorization, retried on 503 and 429 (waiting out Retry-After), not retried on a 400, which
 // lands in the dead-letter queue, and an OAuth token fetched again after a 401.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DurableQueues } from '../../local/durable-queue.ts';
+import { LocalEventBridge } from '../../local/eventbridge/bus.ts';
+import { LambdaRuntime, sourceModule } from '../../local/lambda-runtime.ts';
+import { LocalSqs } from '../../local/sqs.ts';
+import { loadTemplate } from '../../local/template.ts';
 import { eventually, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+import { projectRoot } from '../support/template.ts';
 
 const chelsea = readFileSync(new URL('../fixtures/chelsea.png', import.meta.url));
+const horse = readFileSync(new URL('../fixtures/horse.png', import.meta.url));
 
 interface Received {
   at: number;
@@ -133,6 +142,47 @@ describe('webhook with an API key', () => {
     const letter = messages.find((message) => (JSON.parse(message.body) as Received['event']).detail.blob_id === blob.blob_id);
     expect(letter?.attributes).toMatchObject({ ERROR_CODE: '400', TARGET_ARN: expect.stringContaining(':api-destination/') });
     expect(JSON.parse(letter!.body)).toMatchObject({ 'detail-type': 'BlobFailed', detail: { data: { code: failed.failure?.code } } });
+  });
+
+  describe('the consumer rule of docs/event-consumers.md', () => {
+    // The API-key stack above delivers real events to its receiver; they are routed here.
+    const directory = mkdtempSync(join(tmpdir(), 'consumer-rule-'));
+    afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+    it('routes the labeled cat to its queue, and not the horse', async () => {
+      // Real BlobLabeled events, as the stack's bus delivered them (to the webhook).
+      const cat = await upload(stack, await createBlob(stack), chelsea);
+      const notCat = await upload(stack, await createBlob(stack), horse);
+      expect(cat.labels).toContain('Cat');
+      expect(notCat.invocation_status).toBe('COMPLETED');
+      expect(notCat.labels).not.toContain('Cat');
+      const delivered = await eventually(async () => {
+        const events = [cat, notCat].map((blob) => receiver.of(blob.blob_id).find((r) => r.event['detail-type'] === 'BlobLabeled')?.event);
+        return events.every(Boolean) && (events as Received['event'][]);
+      });
+
+      // The rule as the docs print it, on a local bus of its own, with its queue.
+      const docs = readFileSync(`${projectRoot}docs/event-consumers.md`, 'utf8');
+      const yaml = /<!-- consumer-rule:[^\n]*\n```yaml\n([\s\S]*?)```/.exec(docs)?.[1];
+      expect(yaml).toBeDefined();
+      writeFileSync(join(directory, 'template.yaml'), yaml!);
+      const template = loadTemplate(join(directory, 'template.yaml'), { stackName: 'consumer', region: 'us-east-1', accountId: '000000000000' });
+      const queues = await DurableQueues.open(join(directory, 'queues'));
+      try {
+        const runtime = new LambdaRuntime(sourceModule(projectRoot));
+        const logger = { error: () => {} };
+        const sqs = new LocalSqs({ definitions: template.queues, queues, runtime, region: 'us-east-1', logger });
+        const bus = new LocalEventBridge({ buses: ['default', 'image-labeling-blobs'], rules: template.rules, queues, runtime, sqs, region: 'us-east-1', accountId: '000000000000', logger });
+        const results = await bus.putEvents(
+          delivered.map((event) => ({ EventBusName: 'image-labeling-blobs', Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) })),
+        );
+        expect(results.every((result) => result.EventId)).toBe(true);
+        const routed = sqs.peek('consumer-CatsQueue').map((message) => (JSON.parse(message.body) as Received['event']).detail.blob_id);
+        expect(routed).toEqual([cat.blob_id]);
+      } finally {
+        await queues.close();
+      }
+    });
   });
 });
 
