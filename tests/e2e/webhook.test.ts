@@ -253,3 +253,40 @@ describe('webhook with OAuth client credentials', () => {
     expect(tokens).toHaveLength(2);
   });
 });
+
+describe('webhook deliveries and kill -9', () => {
+  const receiver = new Receiver();
+  let stack: StackProcess | undefined;
+  const dataDirectory = mkdtempSync(join(tmpdir(), 'webhook-kill-'));
+  const env = {
+    WEBHOOK_ENDPOINT: '',
+    WEBHOOK_API_KEY_NAME: 'x-api-key',
+    WEBHOOK_API_KEY_VALUE: 'k',
+    WEBHOOK_EVENTS: 'all',
+  };
+
+  beforeAll(async () => {
+    await receiver.start();
+    env.WEBHOOK_ENDPOINT = `${receiver.url}/blob-events`;
+  });
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver.close();
+    rmSync(dataDirectory, { recursive: true, force: true });
+  });
+
+  it('delivers after a restart what the endpoint had not taken when the stack was killed', async () => {
+    stack = await startStackProcess({ env, dataDirectory });
+    const blob = await createBlob(stack);
+    // The endpoint is down for this blob's events until the stack has been killed.
+    receiver.script.set(blob.blob_id, Array.from({ length: 1000 }, () => ({ status: 503 })));
+    await eventually(async () => receiver.of(blob.blob_id).length >= 1);
+    await stack.kill();
+    const before = receiver.of(blob.blob_id).length;
+    receiver.script.delete(blob.blob_id);
+
+    stack = await startStackProcess({ env, dataDirectory });
+    const taken = await eventually(async () => receiver.of(blob.blob_id).length > before && receiver.of(blob.blob_id).at(-1));
+    expect(taken).toMatchObject({ event: { 'detail-type': 'BlobCreated', detail: { blob_id: blob.blob_id } } });
+  });
+});
