@@ -37,12 +37,20 @@ export interface ConsumerOptions<T> {
   onDeadLetter?: (entry: QueueEntry<T>, error: unknown) => void;
   /** Move dead letters to this queue (an SQS redrive); otherwise they are kept aside. */
   deadLetterQueue?: string;
+  /**
+   * Decides each failure short of maxAttempts: the wait before the next attempt, or
+   * 'dead-letter' now (an error no retry can fix, or an entry too old). Default: backoffMs.
+   */
+  nextAttempt?: (entry: QueueEntry<T>, error: unknown, attempts: number) => number | 'dead-letter';
+  /** What the dead-letter queue gets, when its consumer reads another shape (an SQS message). */
+  deadLetterAs?: (entry: QueueEntry<T>, error: unknown) => { id: string; payload: unknown };
 }
 
 interface Consumer<T> {
   queue: string;
   handler: (entries: QueueEntry<T>[]) => Promise<BatchOutcome>;
-  options: Required<Omit<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey'>> & Pick<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey'>;
+  options: Required<Omit<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey' | 'nextAttempt' | 'deadLetterAs'>> &
+    Pick<ConsumerOptions<T>, 'deadLetterQueue' | 'orderingKey' | 'nextAttempt' | 'deadLetterAs'>;
   inFlight: Set<string>;
   timer?: NodeJS.Timeout | undefined;
 }
@@ -86,6 +94,11 @@ export class DurableQueues {
     this.pump(queue);
   }
 
+  /** The payloads waiting in a queue, in queue order (not yet consumed successfully). */
+  pendingPayloads<T>(queue: string): T[] {
+    return [...this.queueOf(queue).values()].map((entry) => entry.payload as T);
+  }
+
   /** Ids waiting in a queue (not yet consumed successfully). */
   pendingIds(queue: string): Set<string> {
     return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));
@@ -104,6 +117,8 @@ export class DurableQueues {
         onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
         ...(options.deadLetterQueue && { deadLetterQueue: options.deadLetterQueue }),
         ...(options.orderingKey && { orderingKey: options.orderingKey as (payload: unknown) => string }),
+        ...(options.nextAttempt && { nextAttempt: options.nextAttempt as ConsumerOptions<unknown>['nextAttempt'] }),
+        ...(options.deadLetterAs && { deadLetterAs: options.deadLetterAs as ConsumerOptions<unknown>['deadLetterAs'] }),
       },
       inFlight: new Set(),
     });
@@ -218,10 +233,20 @@ export class DurableQueues {
     const pending = this.queueOf(consumer.queue);
     for (const entry of batch) {
       const attempts = entry.attempts + 1;
-      if (attempts >= consumer.options.maxAttempts) {
+      const delay = attempts >= consumer.options.maxAttempts
+        ? 'dead-letter'
+        : (consumer.options.nextAttempt?.(entry, error, attempts) ?? consumer.options.backoffMs(attempts));
+      if (delay === 'dead-letter') {
         const target = consumer.options.deadLetterQueue;
         // In the dead-letter queue the message starts over, as SQS's redrive moves it.
-        const moved = target && { ...entry, key: `q!${target}!${this.nextSequence()}`, attempts: 0, notBefore: 0, enqueuedAt: Date.now() };
+        const moved = target && {
+          ...entry,
+          ...consumer.options.deadLetterAs?.(entry, error),
+          key: `q!${target}!${this.nextSequence()}`,
+          attempts: 0,
+          notBefore: 0,
+          enqueuedAt: Date.now(),
+        };
         await this.db.batch([
           { type: 'del', key: entry.key },
           moved
@@ -233,7 +258,7 @@ export class DurableQueues {
         consumer.options.onDeadLetter(entry, error);
         continue;
       }
-      const retried = { ...entry, attempts, notBefore: Date.now() + consumer.options.backoffMs(attempts) };
+      const retried = { ...entry, attempts, notBefore: Date.now() + delay };
       await this.db.put(entry.key, JSON.stringify(retried));
       pending.set(entry.key, retried);
     }

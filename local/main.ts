@@ -41,6 +41,28 @@ if (process.env.RETAIN_UPLOADS) parameterOverrides.RetainUploads = process.env.R
 // The local detector's raw scores run lower than Rekognition's calibrated ones (a cat that
 // Rekognition puts at 95 scores ~47 here), so the local default threshold is lower too.
 parameterOverrides.LabelsMinConfidence = process.env.LABELS_MIN_CONFIDENCE ?? '35';
+// The webhook (an API destination): the template's parameters and Rules check these, and a
+// refusal names the variable, not the parameter.
+const webhookVariables: Record<string, string> = {
+  WebhookEndpoint: 'WEBHOOK_ENDPOINT',
+  WebhookAuthorization: 'WEBHOOK_AUTHORIZATION',
+  WebhookApiKeyName: 'WEBHOOK_API_KEY_NAME',
+  WebhookApiKeyValue: 'WEBHOOK_API_KEY_VALUE',
+  WebhookBasicUser: 'WEBHOOK_BASIC_USER',
+  WebhookBasicPassword: 'WEBHOOK_BASIC_PASSWORD',
+  WebhookOAuthTokenUrl: 'WEBHOOK_OAUTH_TOKEN_URL',
+  WebhookOAuthClientId: 'WEBHOOK_OAUTH_CLIENT_ID',
+  WebhookOAuthClientSecret: 'WEBHOOK_OAUTH_CLIENT_SECRET',
+  WebhookOAuthScope: 'WEBHOOK_OAUTH_SCOPE',
+  WebhookEvents: 'WEBHOOK_EVENTS',
+  WebhookRateLimitPerSecond: 'WEBHOOK_RATE_LIMIT_PER_SECOND',
+};
+for (const [parameter, variable] of Object.entries(webhookVariables)) {
+  const value = process.env[variable];
+  if (value !== undefined) parameterOverrides[parameter] = value;
+}
+const inVariables = (message: string) =>
+  message.replace(/\bWebhook[A-Za-z]+\b/g, (name) => (webhookVariables[name] ? `${webhookVariables[name]} (${name})` : name));
 
 const host = process.env.HOST ?? '127.0.0.1';
 try {
@@ -71,6 +93,6 @@ try {
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
 } catch (error) {
-  stackLogger.error('could not start', { error: error instanceof Error ? error.message : String(error) });
+  stackLogger.error('could not start', { error: inVariables(error instanceof Error ? error.message : String(error)) });
   process.exit(1);
 }

@@ -2,8 +2,12 @@
 // and that Lambda polls (event source mappings with a batch size, a batching window and
 // partial batch responses), with a redrive policy to a dead-letter queue. There is no SQS API
 // endpoint: nothing in the product calls SQS itself. Messages sit in LevelDB (DurableQueues)
-// from the moment they are sent until the function has handled them.
+// from the moment they are sent until the function has handled them. What waits in a queue (a
+// dead-letter queue, say) can be looked at, not received, on a small local-only HTTP endpoint:
+// GET /_local/queues and GET /_local/queues/{name} (`npm run queues`).
 import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
 import type { LambdaRuntime } from './lambda-runtime.ts';
@@ -13,6 +17,8 @@ interface StoredMessage {
   messageId: string;
   body: string;
   sentTimestamp: number;
+  /** String message attributes (e.g. EventBridge's ERROR_CODE on a dead letter). */
+  attributes?: Record<string, string>;
 }
 
 export interface SqsLogger {
@@ -43,6 +49,30 @@ export class LocalSqs {
     }
   }
 
+  /** Serves the local-only look into the queues (see the top of this file); returns its URL. */
+  async listen(host: string): Promise<{ url: string; close: () => Promise<void> }> {
+    const server: Server = createServer((req, res) => {
+      const reply = (status: number, body: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      };
+      const path = (req.url ?? '').split('?')[0]!;
+      if (req.method !== 'GET') return reply(405, { message: 'only GET' });
+      if (path === '/_local/queues') {
+        return reply(200, { queues: [...this.queues.keys()].map((name) => ({ name, messages: this.messageIds(name).size })) });
+      }
+      const match = /^\/_local\/queues\/([^/]+)$/.exec(path);
+      const name = match && decodeURIComponent(match[1]!);
+      if (!name || !this.queues.has(name)) return reply(404, { message: `no queue ${name ?? path}` });
+      return reply(200, { queue: name, messages: this.peek(name) });
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    return {
+      url: `http://${host}:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+  }
+
   has(queueName: string): boolean {
     return this.queues.has(queueName);
   }
@@ -58,6 +88,27 @@ export class LocalSqs {
         return { id: messageId, payload: { messageId, body, sentTimestamp } };
       }),
     );
+  }
+
+  /**
+   * Where a queue's messages are kept, and a message in their stored shape: for a producer that
+   * must move an entry into the queue in one write (a dead-letter queue of an EventBridge target).
+   */
+  storageOf(queueName: string): string {
+    if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
+    return storageName(queueName);
+  }
+
+  message(body: string, attributes?: Record<string, string>): { id: string; payload: StoredMessage } {
+    const messageId = randomUUID();
+    return { id: messageId, payload: { messageId, body, sentTimestamp: Date.now(), ...(attributes && { attributes }) } };
+  }
+
+  /** The messages waiting in a queue, oldest first, without receiving them. */
+  peek(queueName: string): { messageId: string; body: string; attributes: Record<string, string> }[] {
+    return this.deps.queues
+      .pendingPayloads<StoredMessage>(this.storageOf(queueName))
+      .map(({ messageId, body, attributes }) => ({ messageId, body, attributes: attributes ?? {} }));
   }
 
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
@@ -114,7 +165,7 @@ export class LocalSqs {
   }
 
   private record(queue: LocalQueue, entry: QueueEntry<StoredMessage>): SQSRecord {
-    const { messageId, body, sentTimestamp } = entry.payload;
+    const { messageId, body, sentTimestamp, attributes } = entry.payload;
     return {
       messageId,
       receiptHandle: `${messageId}/${entry.attempts + 1}`,
@@ -126,7 +177,9 @@ export class LocalSqs {
         // Not tracked across receives; the send time is the closest this store knows.
         ApproximateFirstReceiveTimestamp: String(sentTimestamp),
       },
-      messageAttributes: {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(attributes ?? {}).map(([name, value]) => [name, { dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] }]),
+      ),
       md5OfBody: createHash('md5').update(body).digest('hex'),
       eventSource: 'aws:sqs',
       eventSourceARN: queue.arn,

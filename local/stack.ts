@@ -40,7 +40,7 @@ export interface StackOptions {
 
 export interface RunningStack {
   apiUrl: string;
-  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string };
+  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string; sqs: string };
   template: LocalTemplate;
   runtime: LambdaRuntime;
   /** Resolves when every queued delivery has been handled (for tests and benchmarks). */
@@ -135,6 +135,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const sqs = new LocalSqs({ definitions: template.queues, queues, runtime, region, logger });
   for (const fn of template.functions) for (const source of fn.queueSources) sqs.startEventSource(fn.logicalId, source);
+  const sqsView = await sqs.listen(options.host);
+  closers.push(() => sqsView.close());
 
   const bus = new LocalEventBridge({
     buses: template.buses,
@@ -179,7 +181,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
 
-  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url };
+  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url, sqs: sqsView.url };
   // For tools that work on a running stack's data (npm run rebuild-projections).
   writeFileSync(
     join(options.dataDirectory, 'stack.json'),

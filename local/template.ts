@@ -24,8 +24,11 @@ export interface LocalFunction {
   queueSources: LocalQueueSource[];
 }
 
-/** A function (SAM's EventBridgeRule events) or an SQS queue (a target of an AWS::Events::Rule). */
-export type RuleTarget = { function: string } | { queue: string };
+/**
+ * A function (SAM's EventBridgeRule events), or an SQS queue or an API destination (targets of
+ * an AWS::Events::Rule).
+ */
+export type RuleTarget = { function: string } | { queue: string } | { apiDestination: LocalApiDestination };
 
 export interface LocalRule {
   name: string;
@@ -33,6 +36,39 @@ export interface LocalRule {
   pattern: unknown;
   target: RuleTarget;
   maximumRetryAttempts: number;
+  /** RetryPolicy.MaximumEventAgeInSeconds: no attempt after an event is this old. */
+  maximumEventAgeSeconds: number;
+  /** DeadLetterConfig: the SQS queue (its name) that takes what could not be delivered. */
+  deadLetterQueue?: string;
+}
+
+/** An AWS::Events::Connection: how requests to an API destination are authorized. */
+export type LocalConnection =
+  | { authorizationType: 'API_KEY'; apiKey: { name: string; value: string } }
+  | { authorizationType: 'BASIC'; basic: { username: string; password: string } }
+  | {
+      authorizationType: 'OAUTH_CLIENT_CREDENTIALS';
+      oauth: {
+        tokenUrl: string;
+        httpMethod: string;
+        clientId: string;
+        clientSecret: string;
+        bodyParameters: Record<string, string>;
+        headerParameters: Record<string, string>;
+        queryParameters: Record<string, string>;
+      };
+    };
+
+/** An AWS::Events::ApiDestination with its connection. */
+export interface LocalApiDestination {
+  logicalId: string;
+  name: string;
+  arn: string;
+  endpoint: string;
+  httpMethod: string;
+  /** InvocationRateLimitPerSecond (AWS's default is 300). */
+  rateLimitPerSecond: number;
+  connection: LocalConnection;
 }
 
 export interface LocalQueue {
@@ -177,6 +213,7 @@ class TemplateReader {
       const value = options.parameterOverrides?.[name] ?? (isObject(declaration) ? declaration.Default : undefined);
       if (value === undefined || value === null) throw new TemplateError(`parameter ${name} has no value`);
       this.parameters[name] = String(value);
+      if (isObject(declaration)) checkParameter(name, String(value), declaration);
     }
     // Resources whose Condition is false do not exist, as in CloudFormation: nothing can
     // reach them, and the stack does not run them.
@@ -185,6 +222,24 @@ class TemplateReader {
         ([, resource]) => resource.Condition === undefined || this.condition(String(resource.Condition)),
       ),
     );
+    this.checkRules();
+  }
+
+  /**
+   * The Rules section: CloudFormation refuses a stack whose parameters fail an assertion of a
+   * rule whose RuleCondition holds, before it creates anything; so does the local stack.
+   */
+  private checkRules(): void {
+    const rules = isObject(this.document.Rules) ? this.document.Rules : {};
+    for (const [name, rule] of Object.entries(rules)) {
+      if (!isObject(rule)) continue;
+      if (rule.RuleCondition !== undefined && !this.evaluate(rule.RuleCondition)) continue;
+      for (const assertion of Array.isArray(rule.Assertions) ? rule.Assertions.filter(isObject) : []) {
+        if (!this.evaluate(assertion.Assert ?? null)) {
+          throw new TemplateError(`template rule ${name}: ${String(assertion.AssertDescription ?? 'an assertion failed')}`);
+        }
+      }
+    }
   }
 
   /** A named condition of the Conditions section, evaluated once. */
@@ -280,6 +335,10 @@ class TemplateReader {
         return `arn:aws:sqs:${region}:${accountId}:${name}`;
       case 'AWS::Events::Rule':
         return `arn:aws:events:${region}:${accountId}:rule/${name}`;
+      case 'AWS::Events::Connection':
+        return `arn:aws:events:${region}:${accountId}:connection/${name}/local`;
+      case 'AWS::Events::ApiDestination':
+        return `arn:aws:events:${region}:${accountId}:api-destination/${name}/local`;
       default:
         return `arn:aws:local:${region}:${accountId}:${logicalId}`;
     }
@@ -353,7 +412,7 @@ class TemplateReader {
     const id = Object.keys(this.resources).find((candidate) => {
       const type = this.resources[candidate]?.Type;
       if (type === 'AWS::DynamoDB::Table' && arn === this.getAtt(candidate, 'StreamArn')) return true;
-      return ['AWS::Serverless::Function', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue'].includes(String(type)) &&
+      return ['AWS::Serverless::Function', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table', 'AWS::SQS::Queue', 'AWS::Events::ApiDestination', 'AWS::Events::Connection'].includes(String(type)) &&
         arn === this.arn(candidate);
     });
     if (!id) throw new TemplateError(`no resource has the ARN ${arn}`);
@@ -431,6 +490,7 @@ class TemplateReader {
           pattern: e.Properties.Pattern,
           target: { function: logicalId },
           maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
+          maximumEventAgeSeconds: Number(retry.MaximumEventAgeInSeconds ?? 86400),
         }];
       }),
       queueSources: events.flatMap(([, e]) => {
@@ -510,24 +570,93 @@ class TemplateReader {
     };
   }
 
-  /** An AWS::Events::Rule; the local stack delivers to its SQS queue targets. */
+  /** An AWS::Events::Rule; the local stack delivers to its SQS queue and API destination targets. */
   private rule(logicalId: string, resource: JsonObject): LocalRule[] {
     const p = this.properties(resource);
     const targets = Array.isArray(p.Targets) ? p.Targets.filter(isObject) : [];
     return targets.map((target) => {
       const targetId = this.logicalIdOfArn(String(target.Arn));
-      if (this.resources[targetId]?.Type !== 'AWS::SQS::Queue') {
-        throw new TemplateError(`${logicalId}: the local stack delivers AWS::Events::Rule targets to SQS queues only (functions subscribe with SAM EventBridgeRule events)`);
+      const type = this.resources[targetId]?.Type;
+      if (type !== 'AWS::SQS::Queue' && type !== 'AWS::Events::ApiDestination') {
+        throw new TemplateError(`${logicalId}: the local stack delivers AWS::Events::Rule targets to SQS queues and API destinations only (functions subscribe with SAM EventBridgeRule events)`);
+      }
+      for (const unsupported of ['Input', 'InputPath', 'InputTransformer', 'HttpParameters']) {
+        if (unsupported in target) throw new TemplateError(`${logicalId}: the local stack sends the event itself; ${unsupported} is not supported`);
       }
       const retry = isObject(target.RetryPolicy) ? target.RetryPolicy : {};
+      const deadLetter = isObject(target.DeadLetterConfig) ? target.DeadLetterConfig.Arn : undefined;
+      let deadLetterQueue: string | undefined;
+      if (deadLetter !== undefined) {
+        const queueId = this.logicalIdOfArn(String(deadLetter));
+        if (this.resources[queueId]?.Type !== 'AWS::SQS::Queue') throw new TemplateError(`${logicalId}: a DeadLetterConfig is an SQS queue`);
+        deadLetterQueue = this.physicalName(queueId);
+      }
       return {
         name: `${this.physicalName(logicalId)}-${String(target.Id)}`,
         busName: String(p.EventBusName ?? 'default'),
         pattern: p.EventPattern,
-        target: { queue: this.physicalName(targetId) },
+        target: type === 'AWS::SQS::Queue'
+          ? { queue: this.physicalName(targetId) }
+          : { apiDestination: this.apiDestination(targetId) },
         maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
+        maximumEventAgeSeconds: Number(retry.MaximumEventAgeInSeconds ?? 86400),
+        ...(deadLetterQueue && { deadLetterQueue }),
       };
     });
+  }
+
+  private apiDestination(logicalId: string): LocalApiDestination {
+    const p = this.properties(this.resources[logicalId]!);
+    const connectionId = this.logicalIdOfArn(String(p.ConnectionArn));
+    if (this.resources[connectionId]?.Type !== 'AWS::Events::Connection') throw new TemplateError(`${logicalId}: ConnectionArn is not a connection`);
+    return {
+      logicalId,
+      name: this.physicalName(logicalId),
+      arn: this.arn(logicalId),
+      endpoint: String(p.InvocationEndpoint),
+      httpMethod: String(p.HttpMethod),
+      rateLimitPerSecond: Number(p.InvocationRateLimitPerSecond ?? 300),
+      connection: this.connection(connectionId),
+    };
+  }
+
+  private connection(logicalId: string): LocalConnection {
+    const p = this.properties(this.resources[logicalId]!);
+    const auth = isObject(p.AuthParameters) ? p.AuthParameters : {};
+    const object = (value: Json | undefined): JsonObject => (isObject(value) ? value : {});
+    // Key/Value lists (OAuthHttpParameters), read into a plain map.
+    const pairs = (value: Json | undefined) =>
+      Object.fromEntries((Array.isArray(value) ? value.filter(isObject) : []).map((pair) => [String(pair.Key), String(pair.Value)]));
+    const type = String(p.AuthorizationType);
+    switch (type) {
+      case 'API_KEY': {
+        const key = object(auth.ApiKeyAuthParameters);
+        return { authorizationType: type, apiKey: { name: String(key.ApiKeyName), value: String(key.ApiKeyValue) } };
+      }
+      case 'BASIC': {
+        const basic = object(auth.BasicAuthParameters);
+        return { authorizationType: type, basic: { username: String(basic.Username), password: String(basic.Password) } };
+      }
+      case 'OAUTH_CLIENT_CREDENTIALS': {
+        const oauth = object(auth.OAuthParameters);
+        const client = object(oauth.ClientParameters);
+        const http = object(oauth.OAuthHttpParameters);
+        return {
+          authorizationType: type,
+          oauth: {
+            tokenUrl: String(oauth.AuthorizationEndpoint),
+            httpMethod: String(oauth.HttpMethod ?? 'POST'),
+            clientId: String(client.ClientID),
+            clientSecret: String(client.ClientSecret),
+            bodyParameters: pairs(http.BodyParameters),
+            headerParameters: pairs(http.HeaderParameters),
+            queryParameters: pairs(http.QueryStringParameters),
+          },
+        };
+      }
+      default:
+        throw new TemplateError(`${logicalId}: AuthorizationType ${type} is not supported by the local stack`);
+    }
   }
 
   private pipe(logicalId: string, resource: JsonObject): LocalPipe {
@@ -563,4 +692,29 @@ class TemplateReader {
       source: String(target.Source ?? 'Pipe'),
     };
   }
+}
+
+/**
+ * A parameter's own constraints, as CloudFormation checks them before it creates anything
+ * (AllowedPattern must match the whole value).
+ */
+function checkParameter(name: string, value: string, declaration: JsonObject): void {
+  const fail = (what: string) => {
+    const description = declaration.ConstraintDescription ? String(declaration.ConstraintDescription) : what;
+    throw new TemplateError(`parameter ${name}: ${description} (got ${declaration.NoEcho ? 'a hidden value' : JSON.stringify(value)})`);
+  };
+  if (Array.isArray(declaration.AllowedValues) && !declaration.AllowedValues.map(String).includes(value)) {
+    fail(`must be one of ${declaration.AllowedValues.join(', ')}`);
+  }
+  if (declaration.AllowedPattern !== undefined && !new RegExp(`^(?:${String(declaration.AllowedPattern)})$`).test(value)) {
+    fail(`must match ${String(declaration.AllowedPattern)}`);
+  }
+  if (declaration.Type === 'Number') {
+    const number = Number(value);
+    if (value.trim() === '' || !Number.isFinite(number)) fail('must be a number');
+    if (declaration.MinValue !== undefined && number < Number(declaration.MinValue)) fail(`must be at least ${String(declaration.MinValue)}`);
+    if (declaration.MaxValue !== undefined && number > Number(declaration.MaxValue)) fail(`must be at most ${String(declaration.MaxValue)}`);
+  }
+  if (declaration.MinLength !== undefined && value.length < Number(declaration.MinLength)) fail(`must be at least ${String(declaration.MinLength)} characters`);
+  if (declaration.MaxLength !== undefined && value.length > Number(declaration.MaxLength)) fail(`must be at most ${String(declaration.MaxLength)} characters`);
 }

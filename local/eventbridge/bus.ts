@@ -10,6 +10,7 @@ import type { DurableQueues } from '../durable-queue.ts';
 import type { LambdaRuntime } from '../lambda-runtime.ts';
 import type { LocalSqs } from '../sqs.ts';
 import type { LocalRule } from '../template.ts';
+import { ApiDestinationError, ApiDestinationTarget } from './api-destination.ts';
 import { compileEventPattern, type CompiledPattern } from './pattern-matcher.ts';
 
 export interface EventEnvelope {
@@ -47,8 +48,11 @@ export interface BusLogger {
   error(message: string, fields: Record<string, unknown>): void;
 }
 
+const defaultBackoff = (attempt: number) => Math.min(30_000, 100 * 2 ** (attempt - 1));
+
 export class LocalEventBridge {
   private readonly rules: CompiledRule[];
+  private readonly apiDestinations = new Map<string, ApiDestinationTarget>();
   private server: Server | undefined;
 
   constructor(
@@ -72,9 +76,13 @@ export class LocalEventBridge {
         throw new Error(`rule ${rule.name}: no function ${rule.target.function}`);
       }
       if ('queue' in rule.target && !options.sqs?.has(rule.target.queue)) throw new Error(`rule ${rule.name}: no queue ${rule.target.queue}`);
+      if (rule.deadLetterQueue && !options.sqs?.has(rule.deadLetterQueue)) throw new Error(`rule ${rule.name}: no dead-letter queue ${rule.deadLetterQueue}`);
+      if ('apiDestination' in rule.target && !this.apiDestinations.has(rule.target.apiDestination.name)) {
+        this.apiDestinations.set(rule.target.apiDestination.name, new ApiDestinationTarget(rule.target.apiDestination));
+      }
       return { ...rule, compiled: compileEventPattern(rule.pattern) };
     });
-    for (const rule of this.rules) if ('function' in rule.target) this.consumeDeliveries(rule);
+    for (const rule of this.rules) if (!('queue' in rule.target)) this.consumeDeliveries(rule);
   }
 
   /** The PutEvents semantics: validate, envelope, match, durably queue deliveries. */
@@ -97,10 +105,8 @@ export class LocalEventBridge {
           messages.set(rule.target.queue, [...(messages.get(rule.target.queue) ?? []), JSON.stringify(event)]);
           continue;
         }
-        deliveries.push({
-          queue: deliveryQueue(rule),
-          item: { id: `${event.id}/${rule.name}`, payload: { rule: rule.name, target: rule.target.function, event } },
-        });
+        const target = 'function' in rule.target ? rule.target.function : rule.target.apiDestination.name;
+        deliveries.push({ queue: deliveryQueue(rule), item: { id: `${event.id}/${rule.name}`, payload: { rule: rule.name, target, event } } });
       }
       results.push({ EventId: event.id });
     }
@@ -175,24 +181,56 @@ export class LocalEventBridge {
   }
 
   private consumeDeliveries(rule: LocalRule): void {
+    const destination = 'apiDestination' in rule.target ? this.apiDestinations.get(rule.target.apiDestination.name)! : undefined;
+    const { sqs } = this.options;
+    const deadLetterQueue = rule.deadLetterQueue;
     this.options.queues.consume<Delivery>(
       deliveryQueue(rule),
       async ([entry]) => {
-        await this.options.runtime.invoke(entry!.payload.target, entry!.payload.event);
+        if (destination) await destination.invoke(entry!.payload.event);
+        else await this.options.runtime.invoke(entry!.payload.target, entry!.payload.event);
       },
       {
         concurrency: this.options.targetConcurrency ?? 8,
         maxAttempts: rule.maximumRetryAttempts + 1,
+        // EventBridge's backoff, shortened for one machine; an error no retry can fix (a 4xx
+        // an API destination does not retry) and an event past MaximumEventAgeInSeconds go
+        // to the dead-letter queue at once. A Retry-After is waited out.
+        nextAttempt: (entry, error, attempts) => {
+          if (error instanceof ApiDestinationError && !error.retryable) return 'dead-letter';
+          const delay = Math.max(defaultBackoff(attempts), error instanceof ApiDestinationError ? (error.retryAfterMs ?? 0) : 0);
+          const age = Date.now() + delay - Date.parse(entry.payload.event.time);
+          return age > rule.maximumEventAgeSeconds * 1000 ? 'dead-letter' : delay;
+        },
+        ...(deadLetterQueue && sqs && {
+          deadLetterQueue: sqs.storageOf(deadLetterQueue),
+          // The event as the message body, with the attributes EventBridge puts on a dead letter.
+          deadLetterAs: (entry: { payload: Delivery }, error: unknown) =>
+            sqs.message(JSON.stringify(entry.payload.event), {
+              RULE_ARN: `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${rule.busName}/${rule.name}`,
+              TARGET_ARN: destination?.arn ?? entry.payload.target,
+              ERROR_CODE: error instanceof ApiDestinationError ? error.code : 'INVOCATION_ERROR',
+              ERROR_MESSAGE: error instanceof Error ? error.message : String(error),
+            }),
+        }),
         onDeadLetter: (entry, error) =>
           this.options.logger.error('delivery failed for good; dead-lettered', {
             rule: rule.name,
             event_id: entry.payload.event.id,
             detail_type: entry.payload.event['detail-type'],
+            blob_id: blobIdOf(entry.payload.event),
+            attempts: entry.attempts + 1,
+            ...(deadLetterQueue && { dead_letter_queue: deadLetterQueue }),
             error: String(error),
           }),
       },
     );
   }
+}
+
+function blobIdOf(event: EventEnvelope): string | undefined {
+  const detail = event.detail as { blob_id?: unknown } | null;
+  return typeof detail?.blob_id === 'string' ? detail.blob_id : undefined;
 }
 
 function deliveryQueue(rule: LocalRule): string {

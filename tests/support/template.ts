@@ -21,7 +21,7 @@ export function ruleReaching(template: TestTemplate, functionId: string) {
   if (!fn) throw new Error(`no function ${functionId}`);
   const queues = new Set(fn.queueSources.map((source) => source.queue));
   const rules = template.rules.filter((rule) =>
-    'function' in rule.target ? rule.target.function === functionId : queues.has(rule.target.queue),
+    'function' in rule.target ? rule.target.function === functionId : 'queue' in rule.target && queues.has(rule.target.queue),
   );
   if (rules.length !== 1) throw new Error(`${functionId} is reached by ${rules.length} rules, not one`);
   return rules[0]!;

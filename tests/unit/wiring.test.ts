@@ -44,12 +44,14 @@ describe('template, contract and handlers agree', () => {
     },
   );
 
-  it('aims every rule at a function or a queue, and a bus, that exist', () => {
+  it('aims every rule at a function, a queue or an API destination, and a bus, that exist', () => {
     expect(template.rules.length).toBeGreaterThan(0);
     for (const rule of template.rules) {
       expect(template.buses).toContain(rule.busName);
       if ('function' in rule.target) expect(template.functions.map((fn) => fn.logicalId)).toContain(rule.target.function);
-      else expect(template.queues.map((queue) => queue.name)).toContain(rule.target.queue);
+      else if ('queue' in rule.target) expect(template.queues.map((queue) => queue.name)).toContain(rule.target.queue);
+      else expect(rule.target.apiDestination.endpoint).toMatch(/^https?:\/\//);
+      if (rule.deadLetterQueue) expect(template.queues.map((queue) => queue.name)).toContain(rule.deadLetterQueue);
     }
   });
 
@@ -80,7 +82,7 @@ describe('template, contract and handlers agree', () => {
     const directory = mkdtempSync(join(tmpdir(), 'template-'));
     try {
       writeFileSync(join(directory, 'template.yaml'), batched);
-      const options = { stackName: 's', region: 'us-east-1', accountId: '000000000000', parameterOverrides: { CallbackSigningSecret: 'x' } };
+      const options = { stackName: 's', region: 'us-east-1', accountId: '000000000000', parameterOverrides: { CallbackSigningSecret: 'whsec_dGVzdC1zaWduaW5nLXNlY3JldC10ZXN0LXNpZ25pbmc=' } };
       expect(() => loadTemplate(join(directory, 'template.yaml'), options)).toThrow(/dynamic target parameters with an enrichment need BatchSize 1/);
     } finally {
       rmSync(directory, { recursive: true, force: true });
