@@ -33,7 +33,8 @@ export interface ConsumerOptions<T> {
   orderingKey?: (payload: T) => string;
   /** Attempts before an entry goes to the dead-letter queue; Infinity retries forever. */
   maxAttempts?: number;
-  backoffMs?: (attempt: number) => number;
+  /** How long a failed entry waits before its next attempt (`attempt` counts from 1). */
+  backoffMs?: (attempt: number, entry: QueueEntry<T>) => number;
   onDeadLetter?: (entry: QueueEntry<T>, error: unknown) => void;
   /** Move dead letters to this queue (an SQS redrive); otherwise they are kept aside. */
   deadLetterQueue?: string;
@@ -86,6 +87,11 @@ export class DurableQueues {
     this.pump(queue);
   }
 
+  /** The entries waiting in a queue, oldest first (for looking at, e.g. a dead-letter queue). */
+  peek<T>(queue: string): QueueEntry<T>[] {
+    return [...this.queueOf(queue).values()].sort((a, b) => (a.key < b.key ? -1 : 1)) as QueueEntry<T>[];
+  }
+
   /** Ids waiting in a queue (not yet consumed successfully). */
   pendingIds(queue: string): Set<string> {
     return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));
@@ -100,7 +106,7 @@ export class DurableQueues {
         batchWindowMs: options.batchWindowMs ?? 0,
         concurrency: options.concurrency ?? 1,
         maxAttempts: options.maxAttempts ?? Infinity,
-        backoffMs: options.backoffMs ?? defaultBackoff,
+        backoffMs: (options.backoffMs ?? defaultBackoff) as (attempt: number, entry: QueueEntry<unknown>) => number,
         onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
         ...(options.deadLetterQueue && { deadLetterQueue: options.deadLetterQueue }),
         ...(options.orderingKey && { orderingKey: options.orderingKey as (payload: unknown) => string }),
@@ -233,7 +239,7 @@ export class DurableQueues {
         consumer.options.onDeadLetter(entry, error);
         continue;
       }
-      const retried = { ...entry, attempts, notBefore: Date.now() + consumer.options.backoffMs(attempts) };
+      const retried = { ...entry, attempts, notBefore: Date.now() + consumer.options.backoffMs(attempts, entry) };
       await this.db.put(entry.key, JSON.stringify(retried));
       pending.set(entry.key, retried);
     }

@@ -1,8 +1,9 @@
 // Local SQS, as far as template.yaml uses it: standard queues that EventBridge rules send to
-// and that Lambda polls (event source mappings with a batch size, a batching window and
-// partial batch responses), with a redrive policy to a dead-letter queue. There is no SQS API
-// endpoint: nothing in the product calls SQS itself. Messages sit in LevelDB (DurableQueues)
-// from the moment they are sent until the function has handled them.
+// and that Lambda polls (event source mappings with a batch size, a batching window, partial
+// batch responses and MaximumConcurrency), with a redrive policy to a dead-letter queue, and
+// ChangeMessageVisibility for a function that puts a message back for later (local/sqs-api.ts
+// serves it). Messages sit in LevelDB (DurableQueues) from the moment they are sent until the
+// function has handled them.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
@@ -13,6 +14,29 @@ interface StoredMessage {
   messageId: string;
   body: string;
   sentTimestamp: number;
+  /** String message attributes (e.g. the RULE_ARN and ERROR_CODE EventBridge puts on a dead letter). */
+  attributes?: Record<string, string>;
+}
+
+/** A message as the local stack's listing shows it. */
+export interface ListedMessage {
+  messageId: string;
+  sentTimestamp: string;
+  receiveCount: number;
+  attributes: Record<string, string>;
+  body: unknown;
+}
+
+/** An SQS error as the API answers it (AWS JSON 1.0: `__type` and the query-compatible code). */
+export class SqsError extends Error {
+  override readonly name = 'SqsError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
 }
 
 export interface SqsLogger {
@@ -25,6 +49,10 @@ export class BatchItemFailuresError extends Error {
 
 export class LocalSqs {
   private readonly queues: Map<string, LocalQueue>;
+  /** Messages a function is handling now, by message id: what ChangeMessageVisibility may change. */
+  private readonly inFlight = new Map<string, { queue: string; key: string; receiveCount: number }>();
+  /** When a message a function put back (ChangeMessageVisibility) becomes visible again, by entry key. */
+  private readonly visibleAt = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -48,16 +76,56 @@ export class LocalSqs {
   }
 
   /** SendMessageBatch's promise: resolves once the messages would survive a crash. */
-  async send(queueName: string, bodies: string[]): Promise<void> {
+  async send(queueName: string, bodies: string[], attributes?: Record<string, string>): Promise<void> {
     if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
     const sentTimestamp = Date.now();
     await this.deps.queues.enqueue<StoredMessage>(
       storageName(queueName),
       bodies.map((body) => {
         const messageId = randomUUID();
-        return { id: messageId, payload: { messageId, body, sentTimestamp } };
+        return { id: messageId, payload: { messageId, body, sentTimestamp, ...(attributes && { attributes }) } };
       }),
     );
+  }
+
+  /** The queue a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) names. */
+  queueOfUrl(queueUrl: string): string {
+    const name = queueUrl.split('/').pop() ?? '';
+    if (!this.queues.has(name)) throw new SqsError('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    return name;
+  }
+
+  /**
+   * ChangeMessageVisibility: a message a function has received becomes visible again this many
+   * seconds from now, whatever the queue's visibility timeout, once the function gives it back.
+   */
+  changeMessageVisibility(queueName: string, receiptHandle: string, visibilityTimeoutSeconds: number): void {
+    if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > 43_200) {
+      throw new SqsError('InvalidParameterValue', `Value ${visibilityTimeoutSeconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+    }
+    const [messageId, receive] = receiptHandle.split('/');
+    const held = this.inFlight.get(messageId ?? '');
+    if (!held || held.queue !== queueName || String(held.receiveCount) !== receive) {
+      throw new SqsError('MessageNotInflight', 'The message referred to is not in flight.');
+    }
+    this.visibleAt.set(held.key, Date.now() + visibilityTimeoutSeconds * 1000);
+  }
+
+  /** Every queue with the number of messages it holds. */
+  list(): { name: string; arn: string; messages: number }[] {
+    return [...this.queues.values()].map((queue) => ({ name: queue.name, arn: queue.arn, messages: this.messageIds(queue.name).size }));
+  }
+
+  /** The messages waiting in a queue, oldest first, bodies parsed when they are JSON. */
+  messages(queueName: string): ListedMessage[] {
+    if (!this.queues.has(queueName)) throw new SqsError('AWS.SimpleQueueService.NonExistentQueue', `no queue ${queueName}`);
+    return this.deps.queues.peek<StoredMessage>(storageName(queueName)).map((entry) => ({
+      messageId: entry.payload.messageId,
+      sentTimestamp: new Date(entry.payload.sentTimestamp).toISOString(),
+      receiveCount: entry.attempts,
+      attributes: entry.payload.attributes ?? {},
+      body: parsedOrText(entry.payload.body),
+    }));
   }
 
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
@@ -75,11 +143,17 @@ export class LocalSqs {
       batchSize: source.batchSize,
       batchWindowMs: source.maximumBatchingWindowSeconds * 1000,
       concurrency: source.maximumConcurrency,
-      // A message whose receive failed comes back once its visibility timeout has passed.
-      backoffMs: () => queue.visibilityTimeoutSeconds * 1000,
+      // A message whose receive failed comes back once its visibility timeout has passed, or
+      // when the function said it should (ChangeMessageVisibility).
+      backoffMs: (_attempt, entry) => {
+        const visibleAt = this.visibleAt.get(entry.key);
+        this.visibleAt.delete(entry.key);
+        return visibleAt === undefined ? queue.visibilityTimeoutSeconds * 1000 : Math.max(0, visibleAt - Date.now());
+      },
       maxAttempts: queue.redrive?.maxReceiveCount ?? Infinity,
       ...(deadLetterQueue && { deadLetterQueue: storageName(deadLetterQueue) }),
       onDeadLetter: (entry, error) => {
+        this.visibleAt.delete(entry.key);
         this.deps.logger.error('message received too often; moved to the dead-letter queue', {
           queue: queue.name,
           dead_letter_queue: deadLetterQueue,
@@ -98,9 +172,17 @@ export class LocalSqs {
     entries: QueueEntry<StoredMessage>[],
   ): Promise<BatchOutcome> {
     const records = entries.map((entry) => this.record(queue, entry));
-    const response = (await this.deps.runtime.invoke(functionLogicalId, { Records: records } satisfies SQSEvent)) as SQSBatchResponse | null | undefined;
-    if (!source.reportBatchItemFailures) return;
-    const failures = response?.batchItemFailures ?? [];
+    for (const entry of entries) this.inFlight.set(entry.payload.messageId, { queue: queue.name, key: entry.key, receiveCount: entry.attempts + 1 });
+    let response: SQSBatchResponse | null | undefined;
+    try {
+      response = (await this.deps.runtime.invoke(functionLogicalId, { Records: records } satisfies SQSEvent)) as SQSBatchResponse | null | undefined;
+    } finally {
+      for (const entry of entries) this.inFlight.delete(entry.payload.messageId);
+    }
+    const failures = source.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
+    const failed = new Set(failures.map((failure) => failure.itemIdentifier));
+    // Deleted messages will not come back: what they were told about their visibility is moot.
+    for (const entry of entries) if (!failed.has(entry.payload.messageId)) this.visibleAt.delete(entry.key);
     if (failures.length === 0) return;
     const keyOf = new Map(entries.map((entry) => [entry.payload.messageId, entry.key]));
     // Lambda treats an identifier it did not send as a failure of the whole batch.
@@ -126,12 +208,22 @@ export class LocalSqs {
         // Not tracked across receives; the send time is the closest this store knows.
         ApproximateFirstReceiveTimestamp: String(sentTimestamp),
       },
-      messageAttributes: {},
+      messageAttributes: Object.fromEntries(
+        Object.entries(entry.payload.attributes ?? {}).map(([name, value]) => [name, { dataType: 'String', stringValue: value }]),
+      ),
       md5OfBody: createHash('md5').update(body).digest('hex'),
       eventSource: 'aws:sqs',
       eventSourceARN: queue.arn,
       awsRegion: this.deps.region,
     };
+  }
+}
+
+function parsedOrText(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
   }
 }
 

@@ -70,3 +70,8 @@ export function callbackSigningSecret(): string {
   }
   return secret;
 }
+
+/** The labeling queue, which the labeler puts a message back into to be tried again later. */
+export function labelingQueueUrl(): string {
+  return required('LABELING_QUEUE_URL');
+}

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from './logger.ts';
 import { toRekognitionLabels, type WireLabel } from './labels.ts';
 import { MODEL_NAME } from './model-info.ts';
 import { DetectorPool, type DetectorPoolStats } from './pool.ts';
+import { TransactionsPerSecond } from './rate-limit.ts';
 
 export interface RekognitionServerOptions {
   /** Default 127.0.0.1. */
@@ -35,6 +36,8 @@ export interface RekognitionServerOptions {
   modelDir?: string;
   /** The detector worker's entry module; see DetectorPoolOptions.workerEntry. */
   workerEntry?: URL;
+  /** DetectLabels calls allowed per second (the account's TPS quota); above it ThrottlingException. Default: no limit. */
+  transactionsPerSecond?: number;
 }
 
 export interface RekognitionServerStats {
@@ -182,12 +185,15 @@ function asRekognitionError(error: unknown): RekognitionError {
 
 class LocalRekognition {
   private readonly counters: Counters = { detectLabelsCalls: 0, detectLabelsSucceeded: 0, errors: {} };
+  private readonly quota: TransactionsPerSecond | undefined;
 
   constructor(
     private readonly pool: DetectorPool,
     private readonly options: RekognitionServerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.quota = options.transactionsPerSecond === undefined ? undefined : new TransactionsPerSecond(options.transactionsPerSecond);
+  }
 
   stats(): RekognitionServerStats {
     return { ...this.counters, errors: { ...this.counters.errors }, pool: this.pool.stats() };
@@ -203,6 +209,7 @@ class LocalRekognition {
       const { body, overflow } = await readBody(req, MAX_BODY_BYTES);
       if (req.method !== 'POST' || target !== DETECT_LABELS_TARGET) throw this.unknownOperation(target);
       this.counters.detectLabelsCalls += 1;
+      if (this.quota && !this.quota.tryTake()) throw new RekognitionError('ThrottlingException', 'Rate exceeded');
       if (overflow) throw new RekognitionError('ImageTooLargeException', 'Request body exceeds the 5 MB image-bytes limit');
       const result = await this.detectLabels(parseJsonBody(body));
       this.counters.detectLabelsSucceeded += 1;
