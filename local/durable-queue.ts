@@ -235,7 +235,11 @@ export class DurableQueues {
             : { type: 'put', key: `dlq!${entry.key}`, value: JSON.stringify({ ...entry, attempts, error: String(error) }) },
         ]);
         pending.delete(entry.key);
-        if (moved) this.queueOf(target).set(moved.key, moved);
+        if (moved) {
+          this.queueOf(target).set(moved.key, moved);
+          // The dead-letter queue may have a consumer of its own (e.g. one that records the failure).
+          this.pump(target);
+        }
         consumer.options.onDeadLetter(entry, error);
         continue;
       }
