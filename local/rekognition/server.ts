@@ -46,6 +46,8 @@ export interface RekognitionServerStats {
   detectLabelsSucceeded: number;
   /** Error answers by exception name, e.g. `{ InvalidImageFormatException: 1 }`. */
   errors: Record<string, number>;
+  /** The most DetectLabels requests this server was answering at one time. */
+  peakInFlight: number;
   pool: DetectorPoolStats;
 }
 
@@ -81,6 +83,7 @@ interface Counters {
   detectLabelsCalls: number;
   detectLabelsSucceeded: number;
   errors: Record<string, number>;
+  peakInFlight: number;
 }
 
 // ---------------------------------------------------------------- request parsing
@@ -184,7 +187,8 @@ function asRekognitionError(error: unknown): RekognitionError {
 // ---------------------------------------------------------------- server
 
 class LocalRekognition {
-  private readonly counters: Counters = { detectLabelsCalls: 0, detectLabelsSucceeded: 0, errors: {} };
+  private readonly counters: Counters = { detectLabelsCalls: 0, detectLabelsSucceeded: 0, errors: {}, peakInFlight: 0 };
+  private inFlight = 0;
   private readonly quota: TransactionsPerSecond | undefined;
 
   constructor(
@@ -209,11 +213,17 @@ class LocalRekognition {
       const { body, overflow } = await readBody(req, MAX_BODY_BYTES);
       if (req.method !== 'POST' || target !== DETECT_LABELS_TARGET) throw this.unknownOperation(target);
       this.counters.detectLabelsCalls += 1;
-      if (this.quota && !this.quota.tryTake()) throw new RekognitionError('ThrottlingException', 'Rate exceeded');
-      if (overflow) throw new RekognitionError('ImageTooLargeException', 'Request body exceeds the 5 MB image-bytes limit');
-      const result = await this.detectLabels(parseJsonBody(body));
-      this.counters.detectLabelsSucceeded += 1;
-      sendJson(res, 200, result);
+      this.inFlight += 1;
+      this.counters.peakInFlight = Math.max(this.counters.peakInFlight, this.inFlight);
+      try {
+        if (this.quota && !this.quota.tryTake()) throw new RekognitionError('ThrottlingException', 'Rate exceeded');
+        if (overflow) throw new RekognitionError('ImageTooLargeException', 'Request body exceeds the 5 MB image-bytes limit');
+        const result = await this.detectLabels(parseJsonBody(body));
+        this.counters.detectLabelsSucceeded += 1;
+        sendJson(res, 200, result);
+      } finally {
+        this.inFlight -= 1;
+      }
     } catch (error) {
       this.fail(res, error);
     }

@@ -1,13 +1,15 @@
 // A burst of uploads above Rekognition's quota: the local Rekognition answers
 // ThrottlingException above 2 requests a second (as AWS does above the account's TPS quota),
 // and every image must still end COMPLETED with its labels. The labeling queue holds the
-// burst; a throttled image goes back to it and is tried again later.
+// burst, handing out at most LabelingConcurrency images at once; a throttled image goes back
+// to it and is tried again later.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
 
 const chelsea = readFileSync(new URL('../fixtures/chelsea.png', import.meta.url));
 const BURST = 12;
+const CONCURRENCY = 10; // LabelingConcurrency's default in template.yaml
 
 let stack: StackProcess;
 beforeAll(async () => {
@@ -32,8 +34,14 @@ describe('a burst of uploads above the Rekognition quota', () => {
     for (const blob of done) expect(blob.labels).toContain('Cat');
 
     // The quota really was hit, and the throttled images came back through the queue.
-    const stats = (await (await fetch(`${stack.endpoints.rekognition}/_local/stats`)).json()) as { errors: Record<string, number> };
+    const stats = (await (await fetch(`${stack.endpoints.rekognition}/_local/stats`)).json()) as {
+      errors: Record<string, number>;
+      peakInFlight: number;
+    };
     expect(stats.errors.ThrottlingException).toBeGreaterThan(0);
+    // The queue's MaximumConcurrency held: never more labelers, so DetectLabels calls, at once.
+    expect(stats.peakInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(stats.peakInFlight).toBeGreaterThan(1);
     expect(stack.logs().filter((line) => line.message === 'Rekognition cannot take it now; trying again later').length).toBeGreaterThan(0);
   }, 240_000);
 });
