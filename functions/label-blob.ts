@@ -1,20 +1,26 @@
 // BlobUploaded -> inspect the bytes -> DetectLabels -> BlobLabeled or BlobFailed, then the
 // image is deleted unless retention is on. Delivery is at least once: a duplicate finds the
-// blob already past its upload and does nothing.
-import type { EventBridgeEvent } from 'aws-lambda';
+// blob already past its upload and does nothing. The events come from the labeling queue;
+// one Rekognition could not take now goes back to it, to be tried again later.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
 import type { BlobUploaded } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
-import { config } from '../shared/config.ts';
+import { config, labelingQueueUrl } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
-import { detectLabels, type LabelingOutcome } from '../shared/labeling/detect-labels.ts';
+import { detectLabels, TransientLabelingError, type LabelingOutcome } from '../shared/labeling/detect-labels.ts';
 import { inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
+import { nextAttemptDelay } from '../shared/labeling/retry-policy.ts';
 import { logger } from '../shared/logger.ts';
+import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
 
-async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>): Promise<void> {
+type Uploaded = EventBridgeEvent<'BlobUploaded', BlobUploaded>;
+
+async function labelBlob(event: Uploaded, attempt: { retryLater: boolean }): Promise<void> {
   const uploaded = event.detail;
   logger.appendKeys({ blob_id: uploaded.blob_id });
   // Both are reads: doing them together saves a round trip on every image.
@@ -29,7 +35,7 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
   }
 
   const outcome: LabelingOutcome =
-    'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling);
+    'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling, attempt);
   const { event: recorded } = await runCommand(
     eventStore(),
     uploaded.blob_id,
@@ -49,4 +55,30 @@ async function labelBlob(event: EventBridgeEvent<'BlobUploaded', BlobUploaded>):
   if (!config().retainUploads) await deleteUpload(uploaded.data);
 }
 
-export const handler = eventHandler(labelBlob);
+async function labelQueued(event: SQSEvent) {
+  // Per invocation: the processor keeps the batch's state.
+  return processPartialResponse(event, labelMessage, new BatchProcessor(EventType.SQS));
+}
+
+/** One queued BlobUploaded; a throw reports the message as failed, and it comes back later. */
+async function labelMessage(record: SQSRecord): Promise<void> {
+  const uploaded = JSON.parse(record.body) as Uploaded;
+  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+  const delay = nextAttemptDelay({
+    receiveCount,
+    uploadedAt: new Date(uploaded.detail.occurred_at),
+    now: new Date(),
+    labelingTimeoutSeconds: config().labelingTimeoutSeconds,
+  });
+  try {
+    await labelBlob(uploaded, { retryLater: delay !== undefined });
+  } catch (error) {
+    if (error instanceof TransientLabelingError && delay !== undefined) {
+      logger.info('Rekognition cannot take it now; trying again later', { receive_count: receiveCount, retry_in_seconds: Math.round(delay), reason: error.message });
+      await retryLater(labelingQueueUrl(), record.receiptHandle, delay);
+    }
+    throw error;
+  }
+}
+
+export const handler = eventHandler(labelQueued);

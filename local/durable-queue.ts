@@ -33,7 +33,8 @@ export interface ConsumerOptions<T> {
   orderingKey?: (payload: T) => string;
   /** Attempts before an entry goes to the dead-letter queue; Infinity retries forever. */
   maxAttempts?: number;
-  backoffMs?: (attempt: number) => number;
+  /** How long a failed entry waits before its next attempt (`attempt` counts from 1). */
+  backoffMs?: (attempt: number, entry: QueueEntry<T>) => number;
   onDeadLetter?: (entry: QueueEntry<T>, error: unknown) => void;
   /** Move dead letters to this queue (an SQS redrive); otherwise they are kept aside. */
   deadLetterQueue?: string;
@@ -94,9 +95,9 @@ export class DurableQueues {
     this.pump(queue);
   }
 
-  /** The payloads waiting in a queue, in queue order (not yet consumed successfully). */
-  pendingPayloads<T>(queue: string): T[] {
-    return [...this.queueOf(queue).values()].map((entry) => entry.payload as T);
+  /** The entries waiting in a queue, oldest first (for looking at, e.g. a dead-letter queue). */
+  peek<T>(queue: string): QueueEntry<T>[] {
+    return [...this.queueOf(queue).values()].sort((a, b) => (a.key < b.key ? -1 : 1)) as QueueEntry<T>[];
   }
 
   /** Ids waiting in a queue (not yet consumed successfully). */
@@ -113,7 +114,7 @@ export class DurableQueues {
         batchWindowMs: options.batchWindowMs ?? 0,
         concurrency: options.concurrency ?? 1,
         maxAttempts: options.maxAttempts ?? Infinity,
-        backoffMs: options.backoffMs ?? defaultBackoff,
+        backoffMs: (options.backoffMs ?? defaultBackoff) as (attempt: number, entry: QueueEntry<unknown>) => number,
         onDeadLetter: (options.onDeadLetter ?? (() => {})) as (entry: QueueEntry<unknown>, error: unknown) => void,
         ...(options.deadLetterQueue && { deadLetterQueue: options.deadLetterQueue }),
         ...(options.orderingKey && { orderingKey: options.orderingKey as (payload: unknown) => string }),
@@ -235,7 +236,7 @@ export class DurableQueues {
       const attempts = entry.attempts + 1;
       const delay = attempts >= consumer.options.maxAttempts
         ? 'dead-letter'
-        : (consumer.options.nextAttempt?.(entry, error, attempts) ?? consumer.options.backoffMs(attempts));
+        : (consumer.options.nextAttempt?.(entry, error, attempts) ?? consumer.options.backoffMs(attempts, entry));
       if (delay === 'dead-letter') {
         const target = consumer.options.deadLetterQueue;
         // In the dead-letter queue the message starts over, as SQS's redrive moves it.
@@ -254,7 +255,11 @@ export class DurableQueues {
             : { type: 'put', key: `dlq!${entry.key}`, value: JSON.stringify({ ...entry, attempts, error: String(error) }) },
         ]);
         pending.delete(entry.key);
-        if (moved) this.queueOf(target).set(moved.key, moved);
+        if (moved) {
+          this.queueOf(target).set(moved.key, moved);
+          // The dead-letter queue may have a consumer of its own (e.g. one that records the failure).
+          this.pump(target);
+        }
         consumer.options.onDeadLetter(entry, error);
         continue;
       }

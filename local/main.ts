@@ -32,6 +32,7 @@ if (process.env.LABELS_MAX) parameterOverrides.LabelsMax = process.env.LABELS_MA
 if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = process.env.EXPIRY_GRACE_SECONDS;
 if (process.env.LABELING_TIMEOUT_SECONDS) parameterOverrides.LabelingTimeoutSeconds = process.env.LABELING_TIMEOUT_SECONDS;
 if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
+if (process.env.LABELING_CONCURRENCY) parameterOverrides.LabelingConcurrency = process.env.LABELING_CONCURRENCY;
 // A fixed development secret, so local webhooks can be verified; set your own to change it.
 parameterOverrides.CallbackSigningSecret =
   process.env.CALLBACK_SIGNING_SECRET ?? 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=';

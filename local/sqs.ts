@@ -1,13 +1,10 @@
 // Local SQS, as far as template.yaml uses it: standard queues that EventBridge rules send to
-// and that Lambda polls (event source mappings with a batch size, a batching window and
-// partial batch responses), with a redrive policy to a dead-letter queue. There is no SQS API
-// endpoint: nothing in the product calls SQS itself. Messages sit in LevelDB (DurableQueues)
-// from the moment they are sent until the function has handled them. What waits in a queue (a
-// dead-letter queue, say) can be looked at, not received, on a small local-only HTTP endpoint:
-// GET /_local/queues and GET /_local/queues/{name} (`npm run queues`).
+// and that Lambda polls (event source mappings with a batch size, a batching window, partial
+// batch responses and MaximumConcurrency), with a redrive policy to a dead-letter queue, and
+// ChangeMessageVisibility for a function that puts a message back for later (local/sqs-api.ts
+// serves it). Messages sit in LevelDB (DurableQueues) from the moment they are sent until the
+// function has handled them.
 import { createHash, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
 import type { LambdaRuntime } from './lambda-runtime.ts';
@@ -17,8 +14,29 @@ interface StoredMessage {
   messageId: string;
   body: string;
   sentTimestamp: number;
-  /** String message attributes (e.g. EventBridge's ERROR_CODE on a dead letter). */
+  /** String message attributes (e.g. the RULE_ARN and ERROR_CODE EventBridge puts on a dead letter). */
   attributes?: Record<string, string>;
+}
+
+/** A message as the local stack's listing shows it. */
+export interface ListedMessage {
+  messageId: string;
+  sentTimestamp: string;
+  receiveCount: number;
+  attributes: Record<string, string>;
+  body: unknown;
+}
+
+/** An SQS error as the API answers it (AWS JSON 1.0: `__type` and the query-compatible code). */
+export class SqsError extends Error {
+  override readonly name = 'SqsError';
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
 }
 
 export interface SqsLogger {
@@ -31,6 +49,10 @@ export class BatchItemFailuresError extends Error {
 
 export class LocalSqs {
   private readonly queues: Map<string, LocalQueue>;
+  /** Messages a function is handling now, by message id: what ChangeMessageVisibility may change. */
+  private readonly inFlight = new Map<string, { queue: string; key: string; receiveCount: number }>();
+  /** When a message a function put back (ChangeMessageVisibility) becomes visible again, by entry key. */
+  private readonly visibleAt = new Map<string, number>();
 
   constructor(
     private readonly deps: {
@@ -49,43 +71,19 @@ export class LocalSqs {
     }
   }
 
-  /** Serves the local-only look into the queues (see the top of this file); returns its URL. */
-  async listen(host: string): Promise<{ url: string; close: () => Promise<void> }> {
-    const server: Server = createServer((req, res) => {
-      const reply = (status: number, body: unknown) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      };
-      const path = (req.url ?? '').split('?')[0]!;
-      if (req.method !== 'GET') return reply(405, { message: 'only GET' });
-      if (path === '/_local/queues') {
-        return reply(200, { queues: [...this.queues.keys()].map((name) => ({ name, messages: this.messageIds(name).size })) });
-      }
-      const match = /^\/_local\/queues\/([^/]+)$/.exec(path);
-      const name = match && decodeURIComponent(match[1]!);
-      if (!name || !this.queues.has(name)) return reply(404, { message: `no queue ${name ?? path}` });
-      return reply(200, { queue: name, messages: this.peek(name) });
-    });
-    await new Promise<void>((resolve) => server.listen(0, host, resolve));
-    return {
-      url: `http://${host}:${(server.address() as AddressInfo).port}`,
-      close: () => new Promise((resolve) => server.close(() => resolve())),
-    };
-  }
-
   has(queueName: string): boolean {
     return this.queues.has(queueName);
   }
 
   /** SendMessageBatch's promise: resolves once the messages would survive a crash. */
-  async send(queueName: string, bodies: string[]): Promise<void> {
+  async send(queueName: string, bodies: string[], attributes?: Record<string, string>): Promise<void> {
     if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
     const sentTimestamp = Date.now();
     await this.deps.queues.enqueue<StoredMessage>(
       storageName(queueName),
       bodies.map((body) => {
         const messageId = randomUUID();
-        return { id: messageId, payload: { messageId, body, sentTimestamp } };
+        return { id: messageId, payload: { messageId, body, sentTimestamp, ...(attributes && { attributes }) } };
       }),
     );
   }
@@ -107,8 +105,48 @@ export class LocalSqs {
   /** The messages waiting in a queue, oldest first, without receiving them. */
   peek(queueName: string): { messageId: string; body: string; attributes: Record<string, string> }[] {
     return this.deps.queues
-      .pendingPayloads<StoredMessage>(this.storageOf(queueName))
-      .map(({ messageId, body, attributes }) => ({ messageId, body, attributes: attributes ?? {} }));
+      .peek<StoredMessage>(this.storageOf(queueName))
+      .map(({ payload: { messageId, body, attributes } }) => ({ messageId, body, attributes: attributes ?? {} }));
+  }
+
+  /** The queue a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) names. */
+  queueOfUrl(queueUrl: string): string {
+    const name = queueUrl.split('/').pop() ?? '';
+    if (!this.queues.has(name)) throw new SqsError('AWS.SimpleQueueService.NonExistentQueue', 'The specified queue does not exist.');
+    return name;
+  }
+
+  /**
+   * ChangeMessageVisibility: a message a function has received becomes visible again this many
+   * seconds from now, whatever the queue's visibility timeout, once the function gives it back.
+   */
+  changeMessageVisibility(queueName: string, receiptHandle: string, visibilityTimeoutSeconds: number): void {
+    if (!Number.isInteger(visibilityTimeoutSeconds) || visibilityTimeoutSeconds < 0 || visibilityTimeoutSeconds > 43_200) {
+      throw new SqsError('InvalidParameterValue', `Value ${visibilityTimeoutSeconds} for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.`);
+    }
+    const [messageId, receive] = receiptHandle.split('/');
+    const held = this.inFlight.get(messageId ?? '');
+    if (!held || held.queue !== queueName || String(held.receiveCount) !== receive) {
+      throw new SqsError('MessageNotInflight', 'The message referred to is not in flight.');
+    }
+    this.visibleAt.set(held.key, Date.now() + visibilityTimeoutSeconds * 1000);
+  }
+
+  /** Every queue with the number of messages it holds. */
+  list(): { name: string; arn: string; messages: number }[] {
+    return [...this.queues.values()].map((queue) => ({ name: queue.name, arn: queue.arn, messages: this.messageIds(queue.name).size }));
+  }
+
+  /** The messages waiting in a queue, oldest first, bodies parsed when they are JSON. */
+  messages(queueName: string): ListedMessage[] {
+    if (!this.queues.has(queueName)) throw new SqsError('AWS.SimpleQueueService.NonExistentQueue', `no queue ${queueName}`);
+    return this.deps.queues.peek<StoredMessage>(storageName(queueName)).map((entry) => ({
+      messageId: entry.payload.messageId,
+      sentTimestamp: new Date(entry.payload.sentTimestamp).toISOString(),
+      receiveCount: entry.attempts,
+      attributes: entry.payload.attributes ?? {},
+      body: parsedOrText(entry.payload.body),
+    }));
   }
 
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
@@ -126,11 +164,17 @@ export class LocalSqs {
       batchSize: source.batchSize,
       batchWindowMs: source.maximumBatchingWindowSeconds * 1000,
       concurrency: source.maximumConcurrency,
-      // A message whose receive failed comes back once its visibility timeout has passed.
-      backoffMs: () => queue.visibilityTimeoutSeconds * 1000,
+      // A message whose receive failed comes back once its visibility timeout has passed, or
+      // when the function said it should (ChangeMessageVisibility).
+      backoffMs: (_attempt, entry) => {
+        const visibleAt = this.visibleAt.get(entry.key);
+        this.visibleAt.delete(entry.key);
+        return visibleAt === undefined ? queue.visibilityTimeoutSeconds * 1000 : Math.max(0, visibleAt - Date.now());
+      },
       maxAttempts: queue.redrive?.maxReceiveCount ?? Infinity,
       ...(deadLetterQueue && { deadLetterQueue: storageName(deadLetterQueue) }),
       onDeadLetter: (entry, error) => {
+        this.visibleAt.delete(entry.key);
         this.deps.logger.error('message received too often; moved to the dead-letter queue', {
           queue: queue.name,
           dead_letter_queue: deadLetterQueue,
@@ -149,9 +193,17 @@ export class LocalSqs {
     entries: QueueEntry<StoredMessage>[],
   ): Promise<BatchOutcome> {
     const records = entries.map((entry) => this.record(queue, entry));
-    const response = (await this.deps.runtime.invoke(functionLogicalId, { Records: records } satisfies SQSEvent)) as SQSBatchResponse | null | undefined;
-    if (!source.reportBatchItemFailures) return;
-    const failures = response?.batchItemFailures ?? [];
+    for (const entry of entries) this.inFlight.set(entry.payload.messageId, { queue: queue.name, key: entry.key, receiveCount: entry.attempts + 1 });
+    let response: SQSBatchResponse | null | undefined;
+    try {
+      response = (await this.deps.runtime.invoke(functionLogicalId, { Records: records } satisfies SQSEvent)) as SQSBatchResponse | null | undefined;
+    } finally {
+      for (const entry of entries) this.inFlight.delete(entry.payload.messageId);
+    }
+    const failures = source.reportBatchItemFailures ? (response?.batchItemFailures ?? []) : [];
+    const failed = new Set(failures.map((failure) => failure.itemIdentifier));
+    // Deleted messages will not come back: what they were told about their visibility is moot.
+    for (const entry of entries) if (!failed.has(entry.payload.messageId)) this.visibleAt.delete(entry.key);
     if (failures.length === 0) return;
     const keyOf = new Map(entries.map((entry) => [entry.payload.messageId, entry.key]));
     // Lambda treats an identifier it did not send as a failure of the whole batch.
@@ -185,6 +237,14 @@ export class LocalSqs {
       eventSourceARN: queue.arn,
       awsRegion: this.deps.region,
     };
+  }
+}
+
+function parsedOrText(body: string): unknown {
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
   }
 }
 

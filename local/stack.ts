@@ -16,6 +16,7 @@ import { startRekognitionServer } from './rekognition/server.ts';
 import { startS3, type ObjectCreated } from './s3/server.ts';
 import { startSchedules } from './scheduler.ts';
 import { LocalSqs } from './sqs.ts';
+import { LocalSqsApi } from './sqs-api.ts';
 import { startFaultyRekognition } from './fault-injection.ts';
 import { loadTemplate, type LocalTemplate } from './template.ts';
 
@@ -121,6 +122,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         port: 0,
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
+        ...(process.env.LOCAL_REKOGNITION_TPS && { transactionsPerSecond: Number(process.env.LOCAL_REKOGNITION_TPS) }),
         ...(options.compiledRoot && { workerEntry: pathToFileURL(join(options.compiledRoot, 'local/rekognition/worker.js')) }),
       });
   closers.push(() => rekognition.close());
@@ -134,9 +136,11 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   await runtime.load(template.functions);
 
   const sqs = new LocalSqs({ definitions: template.queues, queues, runtime, region, logger });
+  const sqsApi = new LocalSqsApi(sqs, logger, failureQueues(template));
+  // Before the pollers start: a function may put a message back (ChangeMessageVisibility) at once.
+  process.env.AWS_ENDPOINT_URL_SQS = await sqsApi.listen(options.host);
+  closers.push(() => sqsApi.close());
   for (const fn of template.functions) for (const source of fn.queueSources) sqs.startEventSource(fn.logicalId, source);
-  const sqsView = await sqs.listen(options.host);
-  closers.push(() => sqsView.close());
 
   const bus = new LocalEventBridge({
     buses: template.buses,
@@ -144,6 +148,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     queues,
     runtime,
     sqs,
+    asyncInvokeOf: (functionId) => {
+      const fn = template.functions.find((candidate) => candidate.logicalId === functionId)!;
+      return { ...fn.asyncInvoke, functionArn: fn.arn };
+    },
     region,
     accountId: ACCOUNT_ID,
     logger,
@@ -181,7 +189,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
 
-  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url, sqs: sqsView.url };
+  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url, sqs: process.env.AWS_ENDPOINT_URL_SQS };
   // For tools that work on a running stack's data (npm run rebuild-projections).
   writeFileSync(
     join(options.dataDirectory, 'stack.json'),
@@ -205,6 +213,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       for (const close of closers.reverse()) await close();
     },
   };
+}
+
+/** For each queue that receives failures, what sends them there (for npm run dead-letters). */
+function failureQueues(template: LocalTemplate): Map<string, string[]> {
+  const senders = new Map<string, string[]>();
+  const add = (queue: string | undefined, what: string) => {
+    if (queue) senders.set(queue, [...(senders.get(queue) ?? []), what]);
+  };
+  for (const queue of template.queues) add(queue.redrive?.deadLetterQueue, `RedrivePolicy of ${queue.logicalId}`);
+  for (const rule of template.rules) add(rule.deadLetterQueue, `DeadLetterConfig of rule ${rule.name}`);
+  for (const fn of template.functions) add(fn.asyncInvoke.onFailureQueue, `EventInvokeConfig OnFailure of ${fn.logicalId}`);
+  return senders;
 }
 
 /** What S3 sends to EventBridge for a new object (the "Object Created" event). */

@@ -22,6 +22,18 @@ export interface LocalFunction {
   schedules: { name: string; expression: string }[];
   /** SQS event source mappings (SAM `Type: SQS` events). */
   queueSources: LocalQueueSource[];
+  /** How Lambda treats its asynchronous invocations (EventInvokeConfig, or Lambda's defaults). */
+  asyncInvoke: AsyncInvokeConfig;
+}
+
+/** EventInvokeConfig: retries of a failed asynchronous invocation, and where it goes after. */
+export interface AsyncInvokeConfig {
+  /** 0-2; Lambda's default is 2. */
+  maximumRetryAttempts: number;
+  /** 60-21600; Lambda's default is 6 hours. */
+  maximumEventAgeSeconds: number;
+  /** DestinationConfig.OnFailure, when it is an SQS queue: the queue's name. */
+  onFailureQueue?: string;
 }
 
 /**
@@ -347,6 +359,7 @@ class TemplateReader {
   private getAtt(logicalId: string, attribute: string): string {
     if (attribute === 'Arn') return this.arn(logicalId);
     if (attribute === 'StreamArn') return `${this.arn(logicalId)}/stream/local`;
+    if (attribute === 'QueueName' && this.resources[logicalId]?.Type === 'AWS::SQS::Queue') return this.physicalName(logicalId);
     throw new TemplateError(`Fn::GetAtt ${logicalId}.${attribute} is not supported by the local stack`);
   }
 
@@ -484,6 +497,7 @@ class TemplateReader {
       rules: events.flatMap(([eventId, e]) => {
         if (!isObject(e) || e.Type !== 'EventBridgeRule' || !isObject(e.Properties)) return [];
         const retry = isObject(e.Properties.RetryPolicy) ? e.Properties.RetryPolicy : {};
+        const deadLetterQueue = this.deadLetterQueueOf(e.Properties.DeadLetterConfig, `${logicalId}.Events.${eventId}`);
         return [{
           name: `${name}-${eventId}`,
           busName: String(e.Properties.EventBusName ?? 'default'),
@@ -491,8 +505,10 @@ class TemplateReader {
           target: { function: logicalId },
           maximumRetryAttempts: Number(retry.MaximumRetryAttempts ?? 185),
           maximumEventAgeSeconds: Number(retry.MaximumEventAgeInSeconds ?? 86400),
+          ...(deadLetterQueue && { deadLetterQueue }),
         }];
       }),
+      asyncInvoke: this.asyncInvoke(logicalId, p.EventInvokeConfig),
       queueSources: events.flatMap(([, e]) => {
         if (!isObject(e) || e.Type !== 'SQS' || !isObject(e.Properties)) return [];
         const q = e.Properties;
@@ -553,6 +569,30 @@ class TemplateReader {
     };
   }
 
+  private asyncInvoke(logicalId: string, config: Json | undefined): AsyncInvokeConfig {
+    const c = isObject(config) ? config : {};
+    const destinations = isObject(c.DestinationConfig) ? c.DestinationConfig : {};
+    const onFailure = isObject(destinations.OnFailure) ? destinations.OnFailure : undefined;
+    if (onFailure && onFailure.Type !== 'SQS') {
+      throw new TemplateError(`${logicalId}: the local stack sends on-failure destinations to SQS queues only`);
+    }
+    const queueId = onFailure && this.logicalIdOfArn(String(onFailure.Destination));
+    if (queueId && this.resources[queueId]?.Type !== 'AWS::SQS::Queue') throw new TemplateError(`${logicalId}: OnFailure.Destination is not an SQS queue`);
+    return {
+      maximumRetryAttempts: Number(c.MaximumRetryAttempts ?? 2),
+      maximumEventAgeSeconds: Number(c.MaximumEventAgeInSeconds ?? 21600),
+      ...(queueId && { onFailureQueue: this.physicalName(queueId) }),
+    };
+  }
+
+  /** A rule target's DeadLetterConfig: the SQS queue's name. */
+  private deadLetterQueueOf(config: Json | undefined, where: string): string | undefined {
+    if (!isObject(config)) return undefined;
+    const queueId = this.logicalIdOfArn(String(config.Arn));
+    if (this.resources[queueId]?.Type !== 'AWS::SQS::Queue') throw new TemplateError(`${where}: DeadLetterConfig.Arn is not an SQS queue`);
+    return this.physicalName(queueId);
+  }
+
   private queue(logicalId: string, resource: JsonObject): LocalQueue {
     const p = this.properties(resource);
     const redrive = isObject(p.RedrivePolicy) ? p.RedrivePolicy : undefined;
@@ -584,13 +624,7 @@ class TemplateReader {
         if (unsupported in target) throw new TemplateError(`${logicalId}: the local stack sends the event itself; ${unsupported} is not supported`);
       }
       const retry = isObject(target.RetryPolicy) ? target.RetryPolicy : {};
-      const deadLetter = isObject(target.DeadLetterConfig) ? target.DeadLetterConfig.Arn : undefined;
-      let deadLetterQueue: string | undefined;
-      if (deadLetter !== undefined) {
-        const queueId = this.logicalIdOfArn(String(deadLetter));
-        if (this.resources[queueId]?.Type !== 'AWS::SQS::Queue') throw new TemplateError(`${logicalId}: a DeadLetterConfig is an SQS queue`);
-        deadLetterQueue = this.physicalName(queueId);
-      }
+      const deadLetterQueue = this.deadLetterQueueOf(target.DeadLetterConfig, `${logicalId}.Targets.${String(target.Id)}`);
       return {
         name: `${this.physicalName(logicalId)}-${String(target.Id)}`,
         busName: String(p.EventBusName ?? 'default'),

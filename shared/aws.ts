@@ -4,6 +4,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 function once<T>(build: () => T): () => T {
@@ -29,8 +30,18 @@ export const s3 = once(
     }),
 );
 
-// Throttling, 5xx and timeouts are retried with the SDK's exponential backoff (4 attempts)
-// before a labeling is recorded as LABELING_FAILED.
+// The SDK retries throttling, 5xx and timeouts once, after its own short backoff (a throttled
+// retry waits up to ~1 s): enough for a blip. A longer shortage is the labeling queue's to
+// wait out (shared/labeling/retry-policy.ts), without holding a Lambda that waits and bills.
 export const rekognition = once(
-  () => new RekognitionClient({ maxAttempts: 4, requestHandler: { requestTimeout: 20_000, connectionTimeout: 3_000 } }),
+  () => new RekognitionClient({ maxAttempts: 2, requestHandler: { requestTimeout: 20_000, connectionTimeout: 3_000 } }),
+);
+
+export const sqs = once(
+  () =>
+    new SQSClient({
+      // The queue URL names the queue; the endpoint stays the one the environment gives
+      // (AWS_ENDPOINT_URL_SQS), not the URL's host.
+      useQueueUrlAsEndpoint: !(process.env.AWS_ENDPOINT_URL_SQS ?? process.env.AWS_ENDPOINT_URL),
+    }),
 );

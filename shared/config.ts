@@ -102,3 +102,8 @@ export function authMode(): AuthMode {
 export function apiKeysTable(): string {
   return required('API_KEYS_TABLE');
 }
+
+/** The labeling queue, which the labeler puts a message back into to be tried again later. */
+export function labelingQueueUrl(): string {
+  return required('LABELING_QUEUE_URL');
+}

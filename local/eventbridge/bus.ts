@@ -1,15 +1,17 @@
 // Local EventBridge: the buses and rules of template.yaml. PutEvents matches each event
 // against every rule on its bus and durably queues one delivery per matching target
-// before answering, as EventBridge does; deliveries are retried per the rule's
-// RetryPolicy, then dead-lettered. It also speaks the PutEvents wire protocol (AWS JSON
-// 1.1), so any SDK client can publish to it.
+// before answering, as EventBridge does. A function target is invoked asynchronously, as
+// Lambda does it: a failed invocation is retried per the function's EventInvokeConfig (twice
+// by default), then its destination record goes to the OnFailure queue, or it is dropped,
+// loudly. It also speaks the PutEvents wire protocol (AWS JSON 1.1), so any SDK client can
+// publish to it.
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableQueues } from '../durable-queue.ts';
 import type { LambdaRuntime } from '../lambda-runtime.ts';
 import type { LocalSqs } from '../sqs.ts';
-import type { LocalRule } from '../template.ts';
+import type { AsyncInvokeConfig, LocalRule } from '../template.ts';
 import { ApiDestinationError, ApiDestinationTarget } from './api-destination.ts';
 import { compileEventPattern, type CompiledPattern } from './pattern-matcher.ts';
 
@@ -50,6 +52,30 @@ export interface BusLogger {
 
 const defaultBackoff = (attempt: number) => Math.min(30_000, 100 * 2 ** (attempt - 1));
 
+/** How Lambda treats a function's asynchronous invocations, and the function's ARN. */
+export type AsyncInvokeTarget = AsyncInvokeConfig & { functionArn: string };
+
+/**
+ * Lambda retries a failed asynchronous invocation about 1 and then 2 minutes later; the local
+ * stack keeps the count and shortens the waits to seconds, so a failure shows at once.
+ */
+const ASYNC_RETRY_DELAY_MS = 1000;
+
+/** Lambda's record of an asynchronous invocation, as it sends it to an on-failure destination. */
+export interface InvocationRecord {
+  version: '1.0';
+  timestamp: string;
+  requestContext: {
+    requestId: string;
+    functionArn: string;
+    condition: 'RetriesExhausted' | 'EventAgeExceeded';
+    approximateInvokeCount: number;
+  };
+  requestPayload: unknown;
+  responseContext?: { statusCode: number; executedVersion: string; functionError: 'Unhandled' };
+  responsePayload?: { errorType?: string; errorMessage: string; trace?: string[] };
+}
+
 export class LocalEventBridge {
   private readonly rules: CompiledRule[];
   private readonly apiDestinations = new Map<string, ApiDestinationTarget>();
@@ -68,6 +94,8 @@ export class LocalEventBridge {
       logger: BusLogger;
       /** Invocations of one target at once (Lambda's concurrency for async invokes). */
       targetConcurrency?: number;
+      /** A function's EventInvokeConfig; without it, Lambda's defaults and no destination. */
+      asyncInvokeOf?: (functionId: string) => AsyncInvokeTarget;
     },
   ) {
     this.rules = options.rules.map((rule) => {
@@ -76,10 +104,15 @@ export class LocalEventBridge {
         throw new Error(`rule ${rule.name}: no function ${rule.target.function}`);
       }
       if ('queue' in rule.target && !options.sqs?.has(rule.target.queue)) throw new Error(`rule ${rule.name}: no queue ${rule.target.queue}`);
+      // Handing an event to a function or a queue of this process does not fail, so this queue
+      // stays empty for them locally (an API destination's failures do land in it); a wrong name
+      // still fails the start, as a deploy would.
       if (rule.deadLetterQueue && !options.sqs?.has(rule.deadLetterQueue)) throw new Error(`rule ${rule.name}: no dead-letter queue ${rule.deadLetterQueue}`);
       if ('apiDestination' in rule.target && !this.apiDestinations.has(rule.target.apiDestination.name)) {
         this.apiDestinations.set(rule.target.apiDestination.name, new ApiDestinationTarget(rule.target.apiDestination));
       }
+      const onFailure = 'function' in rule.target ? this.asyncInvoke(rule.target.function).onFailureQueue : undefined;
+      if (onFailure && !options.sqs?.has(onFailure)) throw new Error(`rule ${rule.name}: its function has no on-failure queue ${onFailure}`);
       return { ...rule, compiled: compileEventPattern(rule.pattern) };
     });
     for (const rule of this.rules) if (!('queue' in rule.target)) this.consumeDeliveries(rule);
@@ -180,15 +213,49 @@ export class LocalEventBridge {
     };
   }
 
+  private asyncInvoke(functionId: string): AsyncInvokeTarget {
+    return this.options.asyncInvokeOf?.(functionId) ?? { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600, functionArn: functionId };
+  }
+
+  /** Lambda's asynchronous invocation of a rule's function: retries, event age, on-failure destination. */
   private consumeDeliveries(rule: LocalRule): void {
-    const destination = 'apiDestination' in rule.target ? this.apiDestinations.get(rule.target.apiDestination.name)! : undefined;
+    if ('apiDestination' in rule.target) return this.consumeApiDestinationDeliveries(rule);
+    const functionId = (rule.target as { function: string }).function;
+    const config = this.asyncInvoke(functionId);
+    const attempts = config.maximumRetryAttempts + 1;
+    this.options.queues.consume<Delivery>(
+      deliveryQueue(rule),
+      async ([entry]) => {
+        const { event } = entry!.payload;
+        const invokeCount = entry!.attempts + 1;
+        if (Date.now() - (entry!.enqueuedAt ?? Date.now()) > config.maximumEventAgeSeconds * 1000) {
+          await this.failed(rule, config, event, { condition: 'EventAgeExceeded', invokeCount: entry!.attempts });
+          return;
+        }
+        try {
+          await this.options.runtime.invoke(functionId, event);
+        } catch (error) {
+          if (invokeCount < attempts) throw error;
+          await this.failed(rule, config, event, { condition: 'RetriesExhausted', invokeCount, error });
+        }
+      },
+      {
+        concurrency: this.options.targetConcurrency ?? 8,
+        backoffMs: (attempt) => attempt * ASYNC_RETRY_DELAY_MS,
+      },
+    );
+  }
+
+  /** EventBridge's own delivery to an API destination: its retry policy, event age and dead-letter queue. */
+  private consumeApiDestinationDeliveries(rule: LocalRule): void {
+    if (!('apiDestination' in rule.target)) return;
+    const destination = this.apiDestinations.get(rule.target.apiDestination.name)!;
     const { sqs } = this.options;
     const deadLetterQueue = rule.deadLetterQueue;
     this.options.queues.consume<Delivery>(
       deliveryQueue(rule),
       async ([entry]) => {
-        if (destination) await destination.invoke(entry!.payload.event);
-        else await this.options.runtime.invoke(entry!.payload.target, entry!.payload.event);
+        await destination.invoke(entry!.payload.event);
       },
       {
         concurrency: this.options.targetConcurrency ?? 8,
@@ -208,7 +275,7 @@ export class LocalEventBridge {
           deadLetterAs: (entry: { payload: Delivery }, error: unknown) =>
             sqs.message(JSON.stringify(entry.payload.event), {
               RULE_ARN: `arn:aws:events:${this.options.region}:${this.options.accountId}:rule/${rule.busName}/${rule.name}`,
-              TARGET_ARN: destination?.arn ?? entry.payload.target,
+              TARGET_ARN: destination.arn,
               ERROR_CODE: error instanceof ApiDestinationError ? error.code : 'INVOCATION_ERROR',
               ERROR_MESSAGE: error instanceof Error ? error.message : String(error),
             }),
@@ -226,6 +293,46 @@ export class LocalEventBridge {
       },
     );
   }
+
+  /** Where Lambda puts an invocation it gives up on: its OnFailure queue, or nowhere (dropped). */
+  private async failed(
+    rule: LocalRule,
+    config: AsyncInvokeTarget,
+    event: EventEnvelope,
+    outcome: { condition: InvocationRecord['requestContext']['condition']; invokeCount: number; error?: unknown },
+  ): Promise<void> {
+    const fields = { rule: rule.name, event_id: event.id, detail_type: event['detail-type'], condition: outcome.condition, error: String(outcome.error) };
+    if (!config.onFailureQueue) {
+      this.options.logger.error('asynchronous invocation failed for good; dropped (the function has no on-failure destination)', fields);
+      return;
+    }
+    await this.options.sqs!.send(config.onFailureQueue, [JSON.stringify(invocationRecord(config.functionArn, event, outcome))]);
+    this.options.logger.error('asynchronous invocation failed for good; kept in its on-failure queue', { ...fields, queue: config.onFailureQueue });
+  }
+}
+
+function invocationRecord(
+  functionArn: string,
+  event: EventEnvelope,
+  outcome: { condition: InvocationRecord['requestContext']['condition']; invokeCount: number; error?: unknown },
+): InvocationRecord {
+  const record: InvocationRecord = {
+    version: '1.0',
+    timestamp: new Date().toISOString(),
+    requestContext: { requestId: randomUUID(), functionArn: `${functionArn}:$LATEST`, condition: outcome.condition, approximateInvokeCount: outcome.invokeCount },
+    requestPayload: event,
+  };
+  if (outcome.condition === 'EventAgeExceeded') return record;
+  const { error } = outcome;
+  return {
+    ...record,
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+    // What the Node.js runtime returns for an unhandled error.
+    responsePayload:
+      error instanceof Error
+        ? { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') }
+        : { errorMessage: String(error) },
+  };
 }
 
 function blobIdOf(event: EventEnvelope): string | undefined {

@@ -15,6 +15,7 @@ import { silentLogger, type Logger } from './logger.ts';
 import { toRekognitionLabels, type WireLabel } from './labels.ts';
 import { MODEL_NAME } from './model-info.ts';
 import { DetectorPool, type DetectorPoolStats } from './pool.ts';
+import { TransactionsPerSecond } from './rate-limit.ts';
 
 export interface RekognitionServerOptions {
   /** Default 127.0.0.1. */
@@ -35,6 +36,8 @@ export interface RekognitionServerOptions {
   modelDir?: string;
   /** The detector worker's entry module; see DetectorPoolOptions.workerEntry. */
   workerEntry?: URL;
+  /** DetectLabels calls allowed per second (the account's TPS quota); above it ThrottlingException. Default: no limit. */
+  transactionsPerSecond?: number;
 }
 
 export interface RekognitionServerStats {
@@ -43,6 +46,8 @@ export interface RekognitionServerStats {
   detectLabelsSucceeded: number;
   /** Error answers by exception name, e.g. `{ InvalidImageFormatException: 1 }`. */
   errors: Record<string, number>;
+  /** The most DetectLabels requests this server was answering at one time. */
+  peakInFlight: number;
   pool: DetectorPoolStats;
 }
 
@@ -78,6 +83,7 @@ interface Counters {
   detectLabelsCalls: number;
   detectLabelsSucceeded: number;
   errors: Record<string, number>;
+  peakInFlight: number;
 }
 
 // ---------------------------------------------------------------- request parsing
@@ -181,13 +187,17 @@ function asRekognitionError(error: unknown): RekognitionError {
 // ---------------------------------------------------------------- server
 
 class LocalRekognition {
-  private readonly counters: Counters = { detectLabelsCalls: 0, detectLabelsSucceeded: 0, errors: {} };
+  private readonly counters: Counters = { detectLabelsCalls: 0, detectLabelsSucceeded: 0, errors: {}, peakInFlight: 0 };
+  private inFlight = 0;
+  private readonly quota: TransactionsPerSecond | undefined;
 
   constructor(
     private readonly pool: DetectorPool,
     private readonly options: RekognitionServerOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.quota = options.transactionsPerSecond === undefined ? undefined : new TransactionsPerSecond(options.transactionsPerSecond);
+  }
 
   stats(): RekognitionServerStats {
     return { ...this.counters, errors: { ...this.counters.errors }, pool: this.pool.stats() };
@@ -203,10 +213,17 @@ class LocalRekognition {
       const { body, overflow } = await readBody(req, MAX_BODY_BYTES);
       if (req.method !== 'POST' || target !== DETECT_LABELS_TARGET) throw this.unknownOperation(target);
       this.counters.detectLabelsCalls += 1;
-      if (overflow) throw new RekognitionError('ImageTooLargeException', 'Request body exceeds the 5 MB image-bytes limit');
-      const result = await this.detectLabels(parseJsonBody(body));
-      this.counters.detectLabelsSucceeded += 1;
-      sendJson(res, 200, result);
+      this.inFlight += 1;
+      this.counters.peakInFlight = Math.max(this.counters.peakInFlight, this.inFlight);
+      try {
+        if (this.quota && !this.quota.tryTake()) throw new RekognitionError('ThrottlingException', 'Rate exceeded');
+        if (overflow) throw new RekognitionError('ImageTooLargeException', 'Request body exceeds the 5 MB image-bytes limit');
+        const result = await this.detectLabels(parseJsonBody(body));
+        this.counters.detectLabelsSucceeded += 1;
+        sendJson(res, 200, result);
+      } finally {
+        this.inFlight -= 1;
+      }
     } catch (error) {
       this.fail(res, error);
     }

@@ -1,20 +1,31 @@
 // Rekognition DetectLabels in, our label shape out. Every answer, including every error,
-// becomes an outcome: a labeling ends as labels or as a failure with a reason code.
+// becomes an outcome: a labeling ends as labels or as a failure with a reason code, except a
+// passing failure (throttling, a timeout, a 5xx) while the caller can still try again later:
+// that is thrown as a TransientLabelingError.
 import {
   DetectLabelsCommand,
   ImageTooLargeException,
   InvalidImageFormatException,
   type Label as RekognitionLabel,
 } from '@aws-sdk/client-rekognition';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import type { SdkError } from '@smithy/types';
 import { rekognition } from '../aws.ts';
 import type { BlobFailedData, BlobLabeledData, ImageInfo, Label, LabelingSettings } from '../blob/events.ts';
 
 export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFailedData };
 
+/** Rekognition could not answer now (throttling, a timeout, a 5xx); the image may well be fine. */
+export class TransientLabelingError extends Error {
+  override readonly name = 'TransientLabelingError';
+}
+
 export async function detectLabels(
   object: { bucket: string; key: string },
   image: ImageInfo,
   settings: LabelingSettings,
+  /** When the caller will try again later: passing failures are thrown, not recorded. */
+  options: { retryLater: boolean } = { retryLater: false },
 ): Promise<LabelingOutcome> {
   try {
     const response = await rekognition().send(
@@ -32,8 +43,18 @@ export async function detectLabels(
       },
     };
   } catch (error) {
+    if (options.retryLater && isPassing(error)) {
+      throw new TransientLabelingError(`DetectLabels failed for now: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     return { failed: toFailure(error) };
   }
+}
+
+/** The SDK's own classification of what is worth retrying. */
+function isPassing(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const sdkError = error as SdkError;
+  return isThrottlingError(sdkError) || isTransientError(sdkError) || isServerError(sdkError);
 }
 
 function toLabel(label: RekognitionLabel): Label {
@@ -57,7 +78,7 @@ function round(confidence: number): number {
   return Math.round(confidence * 1000) / 1000;
 }
 
-/** The SDK has already retried transient errors (throttling, 5xx, timeouts) with backoff. */
+/** Passing errors (throttling, 5xx, timeouts) get here only once the labeling timeout leaves no more tries. */
 function toFailure(error: unknown): BlobFailedData {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof InvalidImageFormatException) {
@@ -66,5 +87,5 @@ function toFailure(error: unknown): BlobFailedData {
   if (error instanceof ImageTooLargeException) {
     return { code: 'IMAGE_TOO_LARGE', message };
   }
-  return { code: 'LABELING_FAILED', message: `Labeling failed after retries: ${message}` };
+  return { code: 'LABELING_FAILED', message: `Labeling failed: ${message}` };
 }

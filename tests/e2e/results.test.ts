@@ -158,15 +158,18 @@ describe('the uploaded image', () => {
 });
 
 describe('a Rekognition that keeps throttling', () => {
-  it('is retried with backoff, then the blob ends FAILED with LABELING_FAILED', async () => {
-    const faulty = await startStackProcess({ env: { LOCAL_REKOGNITION_FAULT: 'ThrottlingException' } });
+  it('is tried again later through the labeling queue while the labeling timeout allows, then the blob ends FAILED with LABELING_FAILED', async () => {
+    const faulty = await startStackProcess({ env: { LOCAL_REKOGNITION_FAULT: 'ThrottlingException', LABELING_TIMEOUT_SECONDS: '6' } });
     try {
       const { data: blob } = await faulty.api.POST('/blobs', {});
       await fetch(blob!.upload_url!, { method: 'PUT', body: fixture('horse.png'), headers: { 'content-type': 'image/png' } });
       const done = await waitForStatus(faulty, blob!.blob_id, ['COMPLETED', 'FAILED']);
       expect(done.failure).toMatchObject({ code: 'LABELING_FAILED', message: expect.stringContaining('ThrottlingException') });
+      // Each receive of the message makes the SDK's two attempts; it was received more than once.
+      const retries = faulty.logs().filter((line) => line.blob_id === blob!.blob_id && line.message === 'Rekognition cannot take it now; trying again later');
+      expect(retries.length).toBeGreaterThan(0);
       const stats = (await (await fetch(`${faulty.endpoints.rekognition}/_local/stats`)).json()) as { detectLabelsCalls: number };
-      expect(stats.detectLabelsCalls).toBe(4); // the first call and three retries
+      expect(stats.detectLabelsCalls).toBe(2 * (retries.length + 1));
     } finally {
       await faulty.stop();
     }

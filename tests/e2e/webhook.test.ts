@@ -136,12 +136,12 @@ describe('webhook with an API key', () => {
     expect(receiver.of(blob.blob_id)).toHaveLength(1);
     expect(receiver.of(blob.blob_id)[0]!.event['detail-type']).toBe('BlobFailed');
 
-    // What the dead-letter queue holds, as `npm run queues` shows it.
+    // What the dead-letter queue holds, as `npm run dead-letters` shows it.
     const response = await fetch(`${stack.endpoints.sqs}/_local/queues/image-labeling-WebhookDeadLetterQueue`);
-    const { messages } = (await response.json()) as { messages: { body: string; attributes: Record<string, string> }[] };
-    const letter = messages.find((message) => (JSON.parse(message.body) as Received['event']).detail.blob_id === blob.blob_id);
+    const messages = (await response.json()) as { body: Received['event']; attributes: Record<string, string> }[];
+    const letter = messages.find((message) => message.body.detail.blob_id === blob.blob_id);
     expect(letter?.attributes).toMatchObject({ ERROR_CODE: '400', TARGET_ARN: expect.stringContaining(':api-destination/') });
-    expect(JSON.parse(letter!.body)).toMatchObject({ 'detail-type': 'BlobFailed', detail: { data: { code: failed.failure?.code } } });
+    expect(letter!.body).toMatchObject({ 'detail-type': 'BlobFailed', detail: { data: { code: failed.failure?.code } } });
   });
 
   describe('the consumer rule of docs/event-consumers.md', () => {

@@ -91,7 +91,7 @@ describe('template, contract and handlers agree', () => {
 
   it('subscribes the labeler to BlobUploaded and the upload recorder to the upload bucket', () => {
     const byId = Object.fromEntries(template.functions.map((fn) => [fn.logicalId, fn]));
-    expect(byId.LabelBlobFunction?.rules[0]?.pattern).toMatchObject({ 'detail-type': ['BlobUploaded'] });
+    expect(ruleReaching(template, 'LabelBlobFunction').pattern).toMatchObject({ 'detail-type': ['BlobUploaded'] });
     const bucket = template.buckets[0]!;
     expect(bucket.eventBridgeEnabled).toBe(true);
     expect(byId.RecordUploadFunction?.rules[0]?.pattern).toMatchObject({ detail: { bucket: { name: [bucket.name] } } });
@@ -109,6 +109,35 @@ describe('template, contract and handlers agree', () => {
     expect(template.queues.map((candidate) => candidate.name)).toContain(queue.redrive?.deadLetterQueue);
     // AWS's advice for a queue a function polls: a visibility timeout of at least six times the timeout.
     expect(queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * projector.timeoutSeconds);
+  });
+
+  it('labels through a queue capped at LabelingConcurrency, whose dead letters are recorded as failed labelings', () => {
+    const labeler = template.functions.find((fn) => fn.logicalId === 'LabelBlobFunction')!;
+    expect(labeler.rules).toEqual([]);
+    const [source] = labeler.queueSources;
+    expect(source).toMatchObject({ reportBatchItemFailures: true, batchSize: 1, maximumConcurrency: 10 });
+    const withFive = loadTemplate(`${projectRoot}template.yaml`, {
+      stackName: 'image-labeling',
+      region: 'us-east-1',
+      accountId: '000000000000',
+      parameterOverrides: { CallbackSigningSecret: 'whsec_dGVzdC1zaWduaW5nLXNlY3JldC10ZXN0LXNpZ25pbmc=', LabelingConcurrency: '5' },
+    });
+    expect(withFive.functions.find((fn) => fn.logicalId === 'LabelBlobFunction')!.queueSources[0]!.maximumConcurrency).toBe(5);
+    const queue = template.queues.find((candidate) => candidate.name === source!.queue)!;
+    expect(labeler.environment.LABELING_QUEUE_URL).toMatch(new RegExp(`/${queue.name}$`));
+    expect(queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * labeler.timeoutSeconds);
+    expect(queue.redrive!.maxReceiveCount).toBeGreaterThanOrEqual(5);
+    const consumer = template.functions.find((fn) => fn.queueSources.some((s) => s.queue === queue.redrive!.deadLetterQueue));
+    expect(consumer?.entryPoint).toBe('functions/fail-labeling.ts');
+  });
+
+  it('gives every asynchronous path a queue for what fails', () => {
+    const queues = template.queues.map((queue) => queue.name);
+    for (const rule of template.rules) expect(queues, `${rule.name}'s DeadLetterConfig`).toContain(rule.deadLetterQueue);
+    for (const fn of template.functions.filter((candidate) => candidate.rules.length > 0)) {
+      expect(queues, `${fn.logicalId}'s OnFailure destination`).toContain(fn.asyncInvoke.onFailureQueue);
+      expect(fn.asyncInvoke.maximumRetryAttempts).toBe(2);
+    }
   });
 
   it('sweeps for expired blobs on a schedule', () => {

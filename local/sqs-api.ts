@@ -1,0 +1,86 @@
+// The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
+// `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
+// ChangeMessageVisibility. Non-AWS extras for looking at what failed (npm run dead-letters):
+// `GET /_local/queues` (every queue and its depth) and `GET /_local/queues/<name>` (its
+// messages, oldest first, left in place).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SqsError, type LocalSqs } from './sqs.ts';
+
+export interface SqsApiLogger {
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export class LocalSqsApi {
+  private server: Server | undefined;
+
+  constructor(
+    private readonly sqs: LocalSqs,
+    private readonly logger: SqsApiLogger,
+    /** What sends its failures to each queue, for the listing (e.g. "RedrivePolicy of X"). */
+    private readonly failuresOf: Map<string, string[]>,
+  ) {}
+
+  async listen(host: string, port = 0): Promise<string> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('error', () => res.destroy());
+      req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
+    return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server!.close(resolve));
+  }
+
+  private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0]!;
+    try {
+      if (req.method === 'GET' && path === '/_local/queues') {
+        reply(res, 200, this.sqs.list().map((queue) => ({ ...queue, receivesFailuresOf: this.failuresOf.get(queue.name) ?? [] })), 'application/json');
+        return;
+      }
+      if (req.method === 'GET' && path.startsWith('/_local/queues/')) {
+        reply(res, 200, this.sqs.messages(decodeURIComponent(path.slice('/_local/queues/'.length))), 'application/json');
+        return;
+      }
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (req.method !== 'POST' || target !== 'AmazonSQS.ChangeMessageVisibility') {
+        throw new SqsError('UnsupportedOperation', `${target || `${req.method} ${path}`} is not supported by the local SQS`);
+      }
+      const input = parseInput(body);
+      this.sqs.changeMessageVisibility(this.sqs.queueOfUrl(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
+      reply(res, 200, {});
+    } catch (error) {
+      const sqsError = error instanceof SqsError ? error : new SqsError('InternalError', 'internal error', 500);
+      if (!(error instanceof SqsError)) this.logger.error('SQS request failed', { error: String(error) });
+      // JSON 1.0 error shape; the header carries the code older, query-protocol clients expect.
+      res.setHeader('x-amzn-query-error', `${sqsError.code};${sqsError.status < 500 ? 'Sender' : 'Receiver'}`);
+      reply(res, sqsError.status, { __type: `com.amazonaws.sqs#${sqsError.code}`, message: sqsError.message });
+    }
+  }
+}
+
+function parseInput(body: Buffer): { QueueUrl: string; ReceiptHandle: string; VisibilityTimeout: number } {
+  let input: unknown;
+  try {
+    input = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new SqsError('InvalidParameterValue', 'The request body is not JSON.');
+  }
+  const { QueueUrl, ReceiptHandle, VisibilityTimeout } = (input ?? {}) as Record<string, unknown>;
+  if (typeof QueueUrl !== 'string' || typeof ReceiptHandle !== 'string' || typeof VisibilityTimeout !== 'number') {
+    throw new SqsError('MissingParameter', 'QueueUrl, ReceiptHandle and VisibilityTimeout are required.');
+  }
+  return { QueueUrl, ReceiptHandle, VisibilityTimeout };
+}
+
+function reply(res: ServerResponse, status: number, body: unknown, contentType = 'application/x-amz-json-1.0'): void {
+  res.writeHead(status, { 'content-type': contentType });
+  res.end(JSON.stringify(body));
+}
