@@ -115,6 +115,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         port: 0,
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
+        logger,
         ...(options.compiledRoot && { workerEntry: pathToFileURL(join(options.compiledRoot, 'local/rekognition/worker.js')) }),
       });
   closers.push(() => rekognition.close());
