@@ -6,13 +6,23 @@ import { RekognitionClient } from '@aws-sdk/client-rekognition';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+/**
+ * Every call has a deadline well under its function's timeout (10 s for most, 60 s for the
+ * labeler), so one stuck dependency fails a call instead of holding a pooled connection until
+ * Lambda kills the function. `requestTimeout` bounds the wait for the response's headers (the
+ * SDK only warns about it unless `throwOnRequestTimeout`), `socketTimeout` a body that stops
+ * arriving, `connectionTimeout` the connect. DynamoDB and S3 answer in milliseconds: 2 s per
+ * attempt, 3 attempts (the SDK's default), stays under 10 s with the backoff.
+ */
+const quickService = { connectionTimeout: 1_000, requestTimeout: 2_000, socketTimeout: 2_000, throwOnRequestTimeout: true };
+
 function once<T>(build: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= build());
 }
 
 export const dynamoDb = once(() =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  DynamoDBDocumentClient.from(new DynamoDBClient({ requestHandler: quickService }), {
     marshallOptions: { removeUndefinedValues: true },
   }),
 );
@@ -20,6 +30,7 @@ export const dynamoDb = once(() =>
 export const s3 = once(
   () =>
     new S3Client({
+      requestHandler: quickService,
       // Virtual-host addressing needs DNS for bucket.localhost; any custom endpoint gets paths.
       forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL),
       // SDK >= 3.729 would otherwise sign a CRC32 of an empty body into presigned PUT URLs,
@@ -30,7 +41,12 @@ export const s3 = once(
 );
 
 // Throttling, 5xx and timeouts are retried with the SDK's exponential backoff (4 attempts)
-// before a labeling is recorded as LABELING_FAILED.
+// before a labeling is recorded as LABELING_FAILED. 4 x 12 s and the backoff stay under the
+// labeler's 60 s with room for its log read, S3 read and append.
 export const rekognition = once(
-  () => new RekognitionClient({ maxAttempts: 4, requestHandler: { requestTimeout: 20_000, connectionTimeout: 3_000 } }),
+  () =>
+    new RekognitionClient({
+      maxAttempts: 4,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 12_000, socketTimeout: 12_000, throwOnRequestTimeout: true },
+    }),
 );

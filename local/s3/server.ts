@@ -93,6 +93,8 @@ interface Context {
   readonly upstream: Upstream;
   readonly spoolDirectory: string;
   readonly logger: SafetyLogger;
+  /** The last request in line for each object key (see inTurn). */
+  readonly turns: Map<string, Promise<void>>;
   /** Bytes of request bodies held in memory right now (see IN_MEMORY_BODY_BYTES). */
   bodiesInMemory: number;
 }
@@ -113,6 +115,7 @@ export async function startS3(options: StartS3Options): Promise<RunningS3> {
   const context: Context = {
     options,
     logger,
+    turns: new Map(),
     maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
     upstream,
     spoolDirectory,
@@ -189,17 +192,19 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     if (plan) heldInMemory = holdInMemory(plan, context);
     spooled = plan !== undefined && heldInMemory === 0;
     const body = plan ? await spoolBody(req, plan, spooled ? spoolPath : undefined) : undefined;
-    const upstream = await context.upstream.forward({
-      method,
-      target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
-      headers: forwardedHeaders(req, body),
-      ...(body && { body }),
+    await inTurn(context, target, async () => {
+      const upstream = await context.upstream.forward({
+        method,
+        target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
+        headers: forwardedHeaders(req, body),
+        ...(body && { body }),
+      });
+      context.bodiesInMemory -= heldInMemory;
+      heldInMemory = 0;
+      await reportCreation(upstream, req, requestId, context);
+      checkRead(upstream, req);
+      await relay(upstream, res, requestId);
     });
-    context.bodiesInMemory -= heldInMemory;
-    heldInMemory = 0;
-    await reportCreation(upstream, req, requestId, context);
-    checkRead(upstream, req);
-    await relay(upstream, res, requestId);
   } catch (error) {
     if (!(error instanceof S3Error) && !isClientGone(req, error)) {
       context.logger.error('S3 request failed unexpectedly', { request_id: requestId, method: req.method, error: String(error) });
@@ -209,6 +214,43 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     context.bodiesInMemory -= heldInMemory;
     if (spooled) await rm(spoolPath, { force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Requests to one object take turns, from s3rver's first byte to the client's last. s3rver
+ * writes an object's bytes and its metadata in separate steps, and two PUTs to one key at once
+ * interleave them: the bytes of one under the ETag of the other, or a shorter image followed by
+ * the tail of a longer one; a read during a write sees half a file. S3 replaces an object
+ * atomically and a read sees the old object or the new one, never a mix. Bodies are received
+ * before a request joins the line, so a slow client holds up no one.
+ */
+async function inTurn(context: Context, target: RequestTarget, work: () => Promise<void>): Promise<void> {
+  const key = objectKeyOf(target.path);
+  if (key === undefined) return work();
+  const previous = context.turns.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+  context.turns.set(key, mine);
+  try {
+    await previous;
+    await work();
+  } finally {
+    // `done` is set once `previous` has settled, which the await above guarantees.
+    done();
+    if (context.turns.get(key) === mine) context.turns.delete(key);
+  }
+}
+
+/** `bucket/key` of a path-style object request; undefined for a bucket or the service. */
+function objectKeyOf(path: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    decoded = path;
+  }
+  const slash = decoded.indexOf('/', 1);
+  return slash === -1 || slash === decoded.length - 1 ? undefined : decoded.slice(1);
 }
 
 /** Reserves memory for a small body, or returns 0 for a spool file. */

@@ -11,15 +11,17 @@ import type { BlobFailedData, BlobLabeledData, ImageInfo, Label, LabelingSetting
 
 export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFailedData };
 
+/** `bytes`: the image itself (up to 5 MB), which pins the labels to it; else Rekognition reads the object. */
 export async function detectLabels(
   object: { bucket: string; key: string },
   image: ImageInfo,
   settings: LabelingSettings,
+  bytes?: Uint8Array,
 ): Promise<LabelingOutcome> {
   try {
     const response = await rekognition().send(
       new DetectLabelsCommand({
-        Image: { S3Object: { Bucket: object.bucket, Name: object.key } },
+        Image: bytes ? { Bytes: bytes } : { S3Object: { Bucket: object.bucket, Name: object.key } },
         MaxLabels: settings.max_labels,
         MinConfidence: settings.min_confidence,
       }),

@@ -1,5 +1,5 @@
 // Where images are uploaded: one object per blob, reached by a presigned PUT URL.
-import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from '../aws.ts';
 
@@ -31,4 +31,69 @@ export async function presignUpload(
 
 export async function deleteUpload(object: { bucket: string; key: string }): Promise<void> {
   await s3().send(new DeleteObjectCommand({ Bucket: object.bucket, Key: object.key }));
+}
+
+/** The object BlobUploaded recorded: its size, and its ETag when the notification carried one. */
+export interface RecordedUpload {
+  bucket: string;
+  key: string;
+  size_bytes: number;
+  etag?: string;
+}
+
+/** Why the recorded object cannot be read: deleted, replaced by a later PUT, or empty (no range to read). */
+export type UploadGone = { gone: 'missing' | 'replaced' | 'empty' };
+
+// S3 compares entity tags, which are quoted; the notification carries the bare hex.
+const quoted = (etag: string) => (etag.startsWith('"') ? etag : `"${etag}"`);
+
+function goneOf(error: unknown): UploadGone | undefined {
+  if (error instanceof NoSuchKey) return { gone: 'missing' };
+  const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
+  if (status === 404) return { gone: 'missing' };
+  if (status === 412) return { gone: 'replaced' };
+  if (status === 416) return { gone: 'empty' };
+  return undefined;
+}
+
+/**
+ * The recorded object's bytes (its first `firstBytes`, or all of it) and its whole size, read
+ * with If-Match on the recorded ETag so that what is read is what BlobUploaded recorded, never
+ * an object a later PUT put in its place. A size other than the recorded one says the same.
+ */
+export async function readUpload(
+  upload: RecordedUpload,
+  firstBytes?: number,
+): Promise<{ bytes: Uint8Array; sizeBytes: number } | UploadGone> {
+  try {
+    const response = await s3().send(
+      new GetObjectCommand({
+        Bucket: upload.bucket,
+        Key: upload.key,
+        ...(upload.etag && { IfMatch: quoted(upload.etag) }),
+        ...(firstBytes !== undefined && { Range: `bytes=0-${firstBytes - 1}` }),
+      }),
+    );
+    const bytes = await response.Body!.transformToByteArray();
+    const sizeBytes = Number(response.ContentRange?.split('/')[1] ?? response.ContentLength ?? bytes.length);
+    return sizeBytes === upload.size_bytes ? { bytes, sizeBytes } : { gone: 'replaced' };
+  } catch (error) {
+    const gone = goneOf(error);
+    if (gone) return gone;
+    throw error;
+  }
+}
+
+/** Whether the bucket still holds the recorded object (after a read that could not pin it). */
+export async function isStillRecorded(upload: RecordedUpload): Promise<true | UploadGone> {
+  try {
+    const head = await s3().send(
+      new HeadObjectCommand({ Bucket: upload.bucket, Key: upload.key, ...(upload.etag && { IfMatch: quoted(upload.etag) }) }),
+    );
+    return head.ContentLength === upload.size_bytes ? true : { gone: 'replaced' };
+  } catch (error) {
+    const gone = goneOf(error);
+    if (gone) return gone;
+    throw error;
+  }
 }
