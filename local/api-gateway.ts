@@ -61,7 +61,7 @@ export class LocalApiGateway {
     });
     const actual = (this.server.address() as AddressInfo).port;
     this.domainName = `${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
-    return { url: `http://${host}:${actual}`, port: actual };
+    return { url: `http://${this.domainName}`, port: actual };
   }
 
   async close(): Promise<void> {

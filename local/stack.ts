@@ -167,6 +167,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const gateway = new LocalApiGateway(template.functions, runtime, logger);
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
+  // Absolute links name the API as the stack serves it, unless the user configured another base.
+  process.env.PUBLIC_BASE_URL ||= api.url;
 
   const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url };
   // For tools that work on a running stack's data (npm run rebuild-projections).

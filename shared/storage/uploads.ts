@@ -14,19 +14,26 @@ export function blobIdOfKey(key: string): string | undefined {
   return key.startsWith(UPLOAD_PREFIX) ? key.slice(UPLOAD_PREFIX.length) : undefined;
 }
 
-/** A URL that accepts a PUT of the image until `expires_at`, with that Content-Type when one is set. */
+/**
+ * A URL that accepts a PUT of the image until `expires_at`, with that Content-Type when one is
+ * set, and when it really stops working: a signature's date has whole seconds, so the URL's
+ * expiry is that second plus whole seconds, which may fall before `expires_at`.
+ */
 export async function presignUpload(
   upload: { bucket: string; key: string; expires_at: string; content_type?: string },
   now: Date,
-): Promise<string | undefined> {
-  const expiresIn = Math.floor((Date.parse(upload.expires_at) - now.getTime()) / 1000);
+): Promise<{ url: string; expiresAt: string } | undefined> {
+  const signingDate = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  const expiresIn = Math.floor((Date.parse(upload.expires_at) - signingDate.getTime()) / 1000);
   if (expiresIn < 1) return undefined;
   const command = new PutObjectCommand({ Bucket: upload.bucket, Key: upload.key, ContentType: upload.content_type });
   // Signing the header is what makes S3 refuse an upload sent with another Content-Type.
-  return getSignedUrl(s3(), command, {
+  const url = await getSignedUrl(s3(), command, {
     expiresIn,
+    signingDate,
     ...(upload.content_type && { signableHeaders: new Set(['content-type']) }),
   });
+  return { url, expiresAt: new Date(signingDate.getTime() + expiresIn * 1000).toISOString() };
 }
 
 export async function deleteUpload(object: { bucket: string; key: string }): Promise<void> {

@@ -10,7 +10,8 @@ import { projectRoot } from '../support/template.ts';
 
 let stack: StackProcess;
 beforeAll(async () => {
-  stack = await startStackProcess();
+  // Links under a configured base (e.g. the API behind a proxy): checked at the end.
+  stack = await startStackProcess({ env: { PUBLIC_BASE_URL: 'https://api.example.com/' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -119,5 +120,6 @@ describe('afterwards', () => {
     expect(blob.invocation_status).toBe('COMPLETED');
     expect(blob.labels).toContain('Cat');
     expect(errorLines()).toEqual([]);
+    expect(blob._links.status).toBe(`https://api.example.com/blobs/${created!.blob_id}`);
   });
 });
