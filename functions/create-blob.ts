@@ -39,7 +39,9 @@ async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequ
     upload: {
       bucket: uploadBucket,
       key: uploadKey(blobId),
-      expires_at: new Date(now.getTime() + uploadUrlTtlSeconds * 1000).toISOString(),
+      // A signature is dated in whole seconds and lasts whole seconds: from the next whole
+      // second, this is exactly when the URL expires, and never sooner than the TTL promises.
+      expires_at: new Date(Math.ceil(now.getTime() / 1000) * 1000 + uploadUrlTtlSeconds * 1000).toISOString(),
       ...(request.content_type && { content_type: request.content_type }),
     },
     labeling: {
@@ -53,9 +55,9 @@ async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequ
   const state = evolve(undefined, created)!;
 
   const self = absoluteUrl(event, `/blobs/${blobId}`);
-  const uploadUrl = await presignUpload(state.upload, now);
+  const upload = await presignUpload(state.upload, now);
   logger.info('blob created');
-  return json(201, toBlobResource(state, { self, uploadUrl }), { location: self });
+  return json(201, toBlobResource(state, { self, upload }), { location: self });
 }
 
 export const handler = httpHandler(createBlob, { requestSchema });

@@ -16,10 +16,10 @@ async function getBlob(event: HttpEvent<never, { blob_id: string }>) {
   const state = foldBlob(await eventStore().read(blobId));
   if (!state) throw new HttpProblem(404, `There is no blob ${blobId}.`);
 
-  const uploadUrl =
+  const upload =
     state.invocation_status === 'ACTION_REQUIRED' ? await presignUpload(state.upload, new Date()) : undefined;
   const self = absoluteUrl(event, `/blobs/${blobId}`);
-  return json(200, toBlobResource(state, { self, uploadUrl }), { 'cache-control': 'no-store' });
+  return json(200, toBlobResource(state, { self, upload }), { 'cache-control': 'no-store' });
 }
 
 export const handler = httpHandler(getBlob, { requestSchema });

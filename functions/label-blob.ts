@@ -6,16 +6,16 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import type { BlobUploaded } from '../shared/blob/events.ts';
+import type { BlobUploaded, BlobUploadedData, ImageInfo, LabelingSettings } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { config, labelingQueueUrl } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { detectLabels, TransientLabelingError, type LabelingOutcome } from '../shared/labeling/detect-labels.ts';
-import { inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
+import { failureOf, inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
 import { nextAttemptDelay } from '../shared/labeling/retry-policy.ts';
 import { logger } from '../shared/logger.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
-import { deleteUpload } from '../shared/storage/uploads.ts';
+import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 type Uploaded = EventBridgeEvent<'BlobUploaded', BlobUploaded>;
@@ -35,7 +35,7 @@ async function labelBlob(event: Uploaded, attempt: { retryLater: boolean }): Pro
   }
 
   const outcome: LabelingOutcome =
-    'failed' in inspection ? inspection : await detectLabels(uploaded.data, inspection.image, before.labeling, attempt);
+    'failed' in inspection ? inspection : await label(uploaded.data, inspection, before.labeling, attempt);
   const { event: recorded } = await runCommand(
     eventStore(),
     uploaded.blob_id,
@@ -53,6 +53,28 @@ async function labelBlob(event: Uploaded, attempt: { retryLater: boolean }): Pro
   }
 
   if (!config().retainUploads) await deleteUpload(uploaded.data);
+}
+
+/**
+ * Labels exactly the object BlobUploaded recorded. Two PUTs racing to one upload URL leave the
+ * bucket holding the later one, while the first Object Created is what was recorded. Bucket
+ * versioning would pin the object exactly (Rekognition's S3Object takes a Version), but it
+ * needs a new field in BlobUploaded and the local S3 (s3rver) has no versions. So an image up
+ * to 5 MB (nearly all) is read whole with If-Match on the recorded ETag and sent as
+ * Image.Bytes; a larger one goes as an S3Object and the bucket is asked afterwards, with
+ * If-Match again, whether it still holds the recorded object. A mismatch fails the blob with a
+ * message rather than giving it another image's labels.
+ */
+async function label(
+  upload: BlobUploadedData,
+  inspection: { image: ImageInfo; bytes?: Uint8Array },
+  settings: LabelingSettings,
+  attempt: { retryLater: boolean },
+) {
+  const outcome = await detectLabels(upload, inspection.image, settings, { ...attempt, ...(inspection.bytes && { bytes: inspection.bytes }) });
+  if (inspection.bytes || 'failed' in outcome) return outcome;
+  const still = await isStillRecorded(upload);
+  return still === true ? outcome : { failed: failureOf(still.gone) };
 }
 
 async function labelQueued(event: SQSEvent) {

@@ -5,7 +5,9 @@ import { decodeCursor, encodeCursor } from '../shared/http/cursor.ts';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { json } from '../shared/http/responses.ts';
 import { absoluteUrl } from '../shared/http/urls.ts';
+import { HttpProblem } from '../shared/http/problem.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
+import { isStartKeyOf } from '../shared/read-model/blob-projection.ts';
 
 type Query = { status?: InvocationStatus; label?: string; limit?: string; cursor?: string };
 
@@ -13,6 +15,10 @@ async function listBlobs(event: HttpEvent) {
   const query = (event.queryStringParameters ?? {}) as Query;
   const filters = { status: query.status ?? null, label: query.label ?? null };
   const startKey = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
+  if (startKey && !isStartKeyOf({ ...(query.status && { status: query.status }), ...(query.label && { label: query.label }) }, startKey)) {
+    const detail = 'cursor is not one this API handed out';
+    throw new HttpProblem(400, `The ${detail}.`, { errors: [{ parameter: 'cursor', detail }] });
+  }
   const page = await blobProjection().page({
     ...(query.status && { status: query.status }),
     ...(query.label && { label: query.label }),

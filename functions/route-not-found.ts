@@ -5,7 +5,7 @@ import { HttpProblem } from '../shared/http/problem.ts';
 
 function pathPattern(template: string): RegExp {
   const escaped = template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}/]+\}/g, '[^/]+');
-  return new RegExp(`^${escaped}/?$`);
+  return new RegExp(`^${escaped}$`);
 }
 
 const knownPaths = [...new Set(routes.map((route) => route.path))].map((path) => ({
@@ -19,6 +19,11 @@ async function routeNotFound(event: HttpEvent): Promise<never> {
   if (known) {
     const allow = known.allow.join(', ');
     throw new HttpProblem(405, `${method} is not supported on ${path}; use ${allow}.`, { headers: { allow } });
+  }
+  // API Gateway matches paths exactly: /blobs/{id}/ is another path, not /blobs/{id}.
+  const trimmed = path.replace(/\/+$/, '');
+  if (trimmed !== path && knownPaths.some((candidate) => candidate.pattern.test(trimmed))) {
+    throw new HttpProblem(404, `There is nothing at ${path}; did you mean ${trimmed} (without the trailing slash)?`);
   }
   throw new HttpProblem(404, `There is nothing at ${path}.`);
 }

@@ -1,10 +1,10 @@
 // Local API Gateway (HTTP API, payload format 2.0): the routes of template.yaml, matched
 // the way HTTP APIs match them (most specific path first, a method before ANY), each
 // request turned into the Lambda event the function gets in AWS.
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { guardServer, guardedHandler, sendProblem, type SafetyLogger } from './http-safety.ts';
 import { FunctionTimeoutError, type LambdaRuntime } from './lambda-runtime.ts';
 import type { RouteGuard } from './route-guard.ts';
 import type { LocalFunction } from './template.ts';
@@ -34,13 +34,13 @@ function compileRoute(method: string, template: string, functionId: string): Rou
   return { method, template, functionId, pattern: new RegExp(`^${source}$`), names, rank };
 }
 
-export interface ApiGatewayLogger {
-  error(message: string, fields: Record<string, unknown>): void;
-}
+export type ApiGatewayLogger = SafetyLogger;
 
 export class LocalApiGateway {
   private readonly routes: Route[];
   private server: Server | undefined;
+  /** The API's own host:port, as API Gateway puts its domain (never the client's Host) in the event. */
+  private domainName = 'localhost';
 
   constructor(
     functions: LocalFunction[],
@@ -55,14 +55,16 @@ export class LocalApiGateway {
   }
 
   async listen(host: string, port: number): Promise<{ url: string; port: number }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server = createServer(guardedHandler('api', this.logger, (req, res, requestId) => this.handle(req, res, requestId)));
+    guardServer(this.server, 'api', this.logger);
     this.server.keepAliveTimeout = 30_000;
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, resolve);
     });
     const actual = (this.server.address() as AddressInfo).port;
-    return { url: `http://${host}:${actual}`, port: actual };
+    this.domainName = `${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${actual}`;
+    return { url: `http://${this.domainName}`, port: actual };
   }
 
   async close(): Promise<void> {
@@ -70,15 +72,21 @@ export class LocalApiGateway {
     if (this.server) await new Promise((resolve) => this.server!.close(resolve));
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const url = requestUrl(req.url ?? '/');
+    if (!url) {
+      req.resume();
+      return sendProblem(res, 400, 'The request target is not a valid path.', { requestId });
+    }
     const body = await readLimited(req, PAYLOAD_LIMIT_BYTES);
-    if (body === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (body === 'too-large') {
+      return sendProblem(res, 413, `The request body is over ${PAYLOAD_LIMIT_BYTES} bytes, the API's limit.`, { requestId });
+    }
     const method = (req.method ?? 'GET').toUpperCase();
     const match = this.match(method, url.pathname);
-    if (!match) return send(res, 404, { message: 'Not Found' });
+    if (!match) return sendProblem(res, 404, `There is nothing at ${url.pathname}.`, { requestId });
 
-    const event = this.event(req, url, method, match, body);
+    const event = this.event(req, url, method, match, body, requestId);
     const guarded = this.guard ? await this.guard.check(event) : {};
     if ('answer' in guarded) {
       res.writeHead(guarded.answer.status, guarded.answer.headers);
@@ -90,8 +98,8 @@ export class LocalApiGateway {
       writeResult(res, result);
     } catch (error) {
       const timedOut = error instanceof FunctionTimeoutError;
-      this.logger.error('function failed', { function: match.route.functionId, error: String(error) });
-      send(res, timedOut ? 503 : 500, { message: timedOut ? 'Service Unavailable' : 'Internal Server Error' });
+      this.logger.error('function failed', { function: match.route.functionId, request_id: requestId, error: String(error) });
+      sendProblem(res, timedOut ? 503 : 500, timedOut ? 'The function timed out.' : 'The function failed.', { requestId });
     }
   }
 
@@ -120,6 +128,7 @@ export class LocalApiGateway {
     method: string,
     match: { route: Route; parameters: Record<string, string> },
     body: Buffer,
+    requestId: string,
   ): APIGatewayProxyEventV2 {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -143,8 +152,8 @@ export class LocalApiGateway {
       requestContext: {
         accountId: '000000000000',
         apiId: 'local',
-        domainName: headers.host ?? 'localhost',
-        domainPrefix: (headers.host ?? 'localhost').split('.')[0]!,
+        domainName: this.domainName,
+        domainPrefix: this.domainName.split('.')[0]!,
         http: {
           method,
           path: url.pathname,
@@ -152,7 +161,7 @@ export class LocalApiGateway {
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
           userAgent: headers['user-agent'] ?? '',
         },
-        requestId: randomUUID(),
+        requestId,
         routeKey,
         stage: '$default',
         time: now.toUTCString(),
@@ -161,6 +170,18 @@ export class LocalApiGateway {
       ...(body.length > 0 && { body: isText ? body.toString('utf8') : body.toString('base64') }),
       isBase64Encoded: !isText,
     };
+  }
+}
+
+/**
+ * The request target as a URL, or undefined when it is none: `new URL('//[', base)` would take
+ * `[` for a host and throw. Origin-form targets are read as paths, always.
+ */
+function requestUrl(target: string): URL | undefined {
+  try {
+    return target.startsWith('/') ? new URL(`http://localhost${target}`) : new URL(target);
+  } catch {
+    return undefined;
   }
 }
 

@@ -2,6 +2,11 @@
 // S3 notification has accepted sits in LevelDB until its consumer has succeeded, so a
 // `kill -9` loses nothing a client was told had happened. Delivery is at least once.
 import { ClassicLevel } from 'classic-level';
+import { stackLogger } from './log.ts';
+
+export interface QueueLogger {
+  error(message: string, fields: Record<string, unknown>): void;
+}
 
 export interface QueueEntry<T> {
   key: string;
@@ -65,12 +70,15 @@ export class DurableQueues {
   private lastSequence = 0;
   private closed = false;
 
-  private constructor(private readonly db: ClassicLevel<string, string>) {}
+  private constructor(
+    private readonly db: ClassicLevel<string, string>,
+    private readonly logger: QueueLogger,
+  ) {}
 
-  static async open(directory: string): Promise<DurableQueues> {
+  static async open(directory: string, logger: QueueLogger = stackLogger): Promise<DurableQueues> {
     const db = new ClassicLevel<string, string>(directory);
     await db.open();
-    const queues = new DurableQueues(db);
+    const queues = new DurableQueues(db, logger);
     for await (const [key, value] of db.iterator({ gt: 'q!', lt: 'q!\xff' })) {
       const entry = JSON.parse(value) as QueueEntry<unknown>;
       queues.queueOf(key.split('!')[1]!).set(key, { ...entry, notBefore: 0 });
@@ -164,7 +172,24 @@ export class DurableQueues {
     );
   }
 
+  /**
+   * Runs from timers and from the end of every batch: nothing it throws may escape, or one bad
+   * entry would take the process down. The queue is tried again a moment later.
+   */
   private pump(queue: string): void {
+    try {
+      this.pumpOnce(queue);
+    } catch (error) {
+      this.logger.error('queue delivery loop failed; retrying in a second', { queue, error: String(error) });
+      const consumer = this.consumers.get(queue);
+      if (consumer && !this.closed) {
+        clearTimeout(consumer.timer);
+        consumer.timer = setTimeout(() => this.pump(queue), 1000);
+      }
+    }
+  }
+
+  private pumpOnce(queue: string): void {
     const consumer = this.consumers.get(queue);
     if (!consumer || this.closed) return;
     const pending = this.queueOf(queue);
@@ -200,7 +225,11 @@ export class DurableQueues {
         break;
       }
       for (const entry of batch) consumer.inFlight.add(entry.key);
-      void this.run(consumer, batch);
+      this.run(consumer, batch).catch((error: unknown) => {
+        // Only the store itself failing gets here (e.g. closed under a running batch): the
+        // entries stay stored and are delivered again after a restart.
+        if (!this.closed) this.logger.error('queue bookkeeping failed', { queue, error: String(error) });
+      });
     }
     clearTimeout(consumer.timer);
     consumer.timer = Number.isFinite(nextWake)
@@ -225,6 +254,7 @@ export class DurableQueues {
       if (this.closed) return;
       await this.retryOrDeadLetter(consumer, batch, error);
     } finally {
+      // Runs even when the bookkeeping above failed, so the entries are tried again.
       for (const entry of batch) consumer.inFlight.delete(entry.key);
       this.pump(consumer.queue);
     }
@@ -260,7 +290,11 @@ export class DurableQueues {
           // The dead-letter queue may have a consumer of its own (e.g. one that records the failure).
           this.pump(target);
         }
-        consumer.options.onDeadLetter(entry, error);
+        try {
+          consumer.options.onDeadLetter(entry, error);
+        } catch (hookError) {
+          this.logger.error('dead-letter hook failed', { queue: consumer.queue, error: String(hookError) });
+        }
         continue;
       }
       const retried = { ...entry, attempts, notBefore: Date.now() + delay };

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { guardServer, guardedHandler, type SafetyLogger } from './http-safety.ts';
+import { stackLogger } from './log.ts';
 import type { LocalTable } from './template.ts';
 
 export type DynamoItem = Record<string, AttributeValue>;
@@ -40,7 +42,9 @@ export async function startDynamoDb(options: {
   host: string;
   tables: LocalTable[];
   onInsert: (insert: StreamInsert) => Promise<void>;
+  logger?: SafetyLogger;
 }): Promise<LocalDynamoDb> {
+  const logger = options.logger ?? stackLogger;
   const backend = dynalite({ path: options.directory, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   // dynalite's own port is never used; listening only keeps its close() (which closes the
   // database) working. Requests reach its handler in-process, without a second HTTP hop.
@@ -48,10 +52,17 @@ export async function startDynamoDb(options: {
   const dynaliteHandler = backend.listeners('request')[0] as RequestListener;
   const streamTables = new Map(options.tables.filter((t) => t.streamViewType).map((t) => [t.name, t]));
 
-  const front = createServer((req, res) => {
-    if (String(req.headers['x-amz-target'] ?? '').endsWith('.PutItem')) captureInsert(req, res, streamTables, options.onInsert);
-    dynaliteHandler(req, res);
-  });
+  const front = createServer(
+    guardedHandler('dynamodb', logger, (req, res) => {
+      if (String(req.headers['x-amz-target'] ?? '').endsWith('.PutItem')) captureInsert(req, res, streamTables, options.onInsert);
+      dynaliteHandler(req, res);
+      // dynalite rethrows a request's error (`req.on('error', (err) => { throw err })`), so a
+      // client that disconnected mid-body would take the whole process down with it.
+      req.removeAllListeners('error');
+      req.on('error', () => res.destroy());
+    }),
+  );
+  guardServer(front, 'dynamodb', logger);
   front.keepAliveTimeout = 60_000;
   const port = await listen(front, 0, options.host);
   const url = `http://${options.host}:${port}`;
@@ -89,18 +100,26 @@ function captureInsert(
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   const end = res.end.bind(res) as (body?: string | Buffer) => ServerResponse;
+  const fail = (error: unknown): void => {
+    if (res.headersSent) return void res.destroy();
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
+    res.statusCode = 500;
+    res.setHeader('content-type', 'application/x-amz-json-1.0');
+    end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
+  };
+  // Called by dynalite, outside any handler of ours: nothing may be thrown back into it.
   res.end = ((body?: string | Buffer) => {
-    const put = res.statusCode === 200 ? streamPutOf(chunks, streamTables) : undefined;
+    let put: ReturnType<typeof streamPutOf>;
+    try {
+      put = res.statusCode === 200 ? streamPutOf(chunks, streamTables) : undefined;
+    } catch (error) {
+      fail(error);
+      return res;
+    }
     if (!put) return end(body);
-    onInsert({ table: put.table, keys: keysOf(put.table, put.item), newImage: put.item }).then(
-      () => end(body),
-      (error: unknown) => {
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-        res.statusCode = 500;
-        res.setHeader('content-type', 'application/x-amz-json-1.0');
-        end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(error) }));
-      },
-    );
+    onInsert({ table: put.table, keys: keysOf(put.table, put.item), newImage: put.item })
+      .then(() => end(body), fail)
+      .catch(() => res.destroy());
     return res;
   }) as typeof res.end;
 }

@@ -4,6 +4,8 @@
 // `hang` for a service that never answers.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { guardServer, guardedHandler } from './http-safety.ts';
+import { stackLogger } from './log.ts';
 
 const statusOf: Record<string, number> = {
   ThrottlingException: 400,
@@ -14,7 +16,7 @@ const statusOf: Record<string, number> = {
 
 export async function startFaultyRekognition(host: string, errorType: string) {
   let calls = 0;
-  const server = createServer((req, res) => {
+  const server = createServer(guardedHandler('rekognition-fault', stackLogger, (req, res) => {
     req.resume();
     req.on('end', () => {
       if (req.method === 'GET' && req.url === '/_local/stats') {
@@ -27,7 +29,8 @@ export async function startFaultyRekognition(host: string, errorType: string) {
       res.writeHead(statusOf[errorType] ?? 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': errorType });
       res.end(JSON.stringify({ __type: errorType, Message: `injected fault: ${errorType}` }));
     });
-  });
+  }));
+  guardServer(server, 'rekognition-fault', stackLogger);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
     url: `http://${host}:${(server.address() as AddressInfo).port}`,

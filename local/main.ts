@@ -74,6 +74,15 @@ try {
   process.exit(1);
 }
 
+// The last line of defence, not the plan: every server and delivery loop of the stack catches
+// its own failures (local/http-safety.ts, durable-queue.ts). Whatever still slips through is
+// a bug to fix, logged as one, and must not take every other client's requests down with it.
+process.on('unhandledRejection', (reason) => {
+  stackLogger.error('unhandled rejection (a bug in the local stack)', {
+    error: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason),
+  });
+});
+
 try {
   const stack = await startStack({
     projectRoot,

@@ -5,11 +5,10 @@
 // messages, oldest first, left in place).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { guardServer, guardedHandler, type SafetyLogger } from './http-safety.ts';
 import { SqsError, type LocalSqs } from './sqs.ts';
 
-export interface SqsApiLogger {
-  error(message: string, fields: Record<string, unknown>): void;
-}
+export type SqsApiLogger = SafetyLogger;
 
 export class LocalSqsApi {
   private server: Server | undefined;
@@ -22,12 +21,15 @@ export class LocalSqsApi {
   ) {}
 
   async listen(host: string, port = 0): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('error', () => res.destroy());
-      req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
-    });
+    this.server = createServer(
+      guardedHandler('sqs', this.logger, (req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (chunk: Buffer) => chunks.push(chunk));
+        req.on('error', () => res.destroy());
+        req.on('end', () => this.handle(req, Buffer.concat(chunks), res));
+      }),
+    );
+    guardServer(this.server, 'sqs', this.logger);
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     return `http://${host}:${(this.server.address() as AddressInfo).port}`;
   }

@@ -123,6 +123,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         workers: options.detectorWorkers,
         readS3Object: (bucket, key) => s3.readObject(bucket, key),
         ...(process.env.LOCAL_REKOGNITION_TPS && { transactionsPerSecond: Number(process.env.LOCAL_REKOGNITION_TPS) }),
+        logger,
         ...(options.compiledRoot && { workerEntry: pathToFileURL(join(options.compiledRoot, 'local/rekognition/worker.js')) }),
       });
   closers.push(() => rekognition.close());
@@ -138,7 +139,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const sqs = new LocalSqs({ definitions: template.queues, queues, runtime, region, logger });
   const sqsApi = new LocalSqsApi(sqs, logger, failureQueues(template));
   // Before the pollers start: a function may put a message back (ChangeMessageVisibility) at once.
-  process.env.AWS_ENDPOINT_URL_SQS = await sqsApi.listen(options.host);
+  process.env.AWS_ENDPOINT_URL_SQS = await sqsApi.listen(INTERNAL_HOST);
   closers.push(() => sqsApi.close());
   for (const fn of template.functions) for (const source of fn.queueSources) sqs.startEventSource(fn.logicalId, source);
 
@@ -188,6 +189,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const gateway = new LocalApiGateway(template.functions, runtime, logger, guard);
   const api = await gateway.listen(options.host, options.port);
   closers.push(() => gateway.close());
+  // Absolute links name the API as the stack serves it, unless the user configured another base.
+  process.env.PUBLIC_BASE_URL ||= api.url;
 
   const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url, sqs: process.env.AWS_ENDPOINT_URL_SQS };
   // For tools that work on a running stack's data (npm run rebuild-projections).

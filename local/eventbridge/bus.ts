@@ -6,9 +6,10 @@
 // loudly. It also speaks the PutEvents wire protocol (AWS JSON 1.1), so any SDK client can
 // publish to it.
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DurableQueues } from '../durable-queue.ts';
+import { guardServer, guardedHandler, type SafetyLogger } from '../http-safety.ts';
 import type { LambdaRuntime } from '../lambda-runtime.ts';
 import type { LocalSqs } from '../sqs.ts';
 import type { AsyncInvokeConfig, LocalRule } from '../template.ts';
@@ -46,9 +47,7 @@ interface CompiledRule extends LocalRule {
   compiled: CompiledPattern;
 }
 
-export interface BusLogger {
-  error(message: string, fields: Record<string, unknown>): void;
-}
+export type BusLogger = SafetyLogger;
 
 const defaultBackoff = (attempt: number) => Math.min(30_000, 100 * 2 ** (attempt - 1));
 
@@ -153,30 +152,37 @@ export class LocalEventBridge {
   }
 
   async listen(host: string, port = 0): Promise<string> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', async () => {
-        const reply = (status: number, body: unknown) => {
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(body));
-        };
-        const target = String(req.headers['x-amz-target'] ?? '');
-        if (target !== 'AWSEvents.PutEvents') {
-          reply(400, { __type: 'UnknownOperationException', message: `${target} is not supported locally` });
-          return;
-        }
-        try {
-          const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsEntry[] };
-          const entries = await this.putEvents(input.Entries ?? []);
-          reply(200, { FailedEntryCount: entries.filter((e) => e.ErrorCode).length, Entries: entries });
-        } catch (error) {
-          reply(400, { __type: 'ValidationException', message: String(error) });
-        }
-      });
-    });
+    this.server = createServer(guardedHandler('eventbridge', this.options.logger, (req, res) => this.handle(req, res)));
+    guardServer(this.server, 'eventbridge', this.options.logger);
     await new Promise<void>((resolve) => this.server!.listen(port, host, resolve));
     return `http://${host}:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(body));
+    };
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target !== 'AWSEvents.PutEvents') {
+      reply(400, { __type: 'UnknownOperationException', message: `${target} is not supported locally` });
+      return;
+    }
+    let input: { Entries?: PutEventsEntry[] };
+    try {
+      input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { Entries?: PutEventsEntry[] };
+      if (typeof input !== 'object' || input === null || (input.Entries !== undefined && !Array.isArray(input.Entries))) {
+        throw new Error('Entries must be a list');
+      }
+    } catch (error) {
+      reply(400, { __type: 'ValidationException', message: String(error) });
+      return;
+    }
+    // A failure to queue is ours, not the caller's: the guard answers it 500, and the SDK retries.
+    const entries = await this.putEvents(input.Entries ?? []);
+    reply(200, { FailedEntryCount: entries.filter((e) => e.ErrorCode).length, Entries: entries });
   }
 
   async close(): Promise<void> {

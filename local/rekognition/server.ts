@@ -10,6 +10,7 @@
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { guardServer, guardedHandler, isClientGone } from '../http-safety.ts';
 import { RekognitionError, isRekognitionError, type RekognitionErrorType } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
 import { toRekognitionLabels, type WireLabel } from './labels.ts';
@@ -225,6 +226,10 @@ class LocalRekognition {
         this.inFlight -= 1;
       }
     } catch (error) {
+      if (isClientGone(req, error)) {
+        res.destroy();
+        return;
+      }
       this.fail(res, error);
     }
   }
@@ -299,7 +304,8 @@ export async function startRekognitionServer(options: RekognitionServerOptions):
   const logger = options.logger ?? silentLogger;
   const pool = new DetectorPool({ workers: options.workers, maxQueue: options.maxQueue, logger, modelDir: options.modelDir, workerEntry: options.workerEntry });
   const service = new LocalRekognition(pool, options, logger);
-  const server = http.createServer((req, res) => void service.handle(req, res));
+  const server = http.createServer(guardedHandler('rekognition', logger, (req, res) => service.handle(req, res)));
+  guardServer(server, 'rekognition', logger);
   try {
     await pool.ready();
     const address = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');

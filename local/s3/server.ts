@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { guardServer, guardedHandler, isClientGone, type SafetyLogger } from '../http-safety.ts';
+import { stackLogger } from '../log.ts';
 import { entityTooLarge, spoolBody, type BodyPlan, type SpooledBody } from './body.ts';
 import { findDeclaredChecksum, parseChecksumName, type DeclaredChecksum } from './checksums.ts';
 import { S3Error, renderErrorXml, toS3Error } from './errors.ts';
@@ -41,6 +43,8 @@ export interface StartS3Options {
   /** Largest body accepted in one request; defaults to S3's 5 GiB single-PUT limit. */
   maxObjectBytes?: number;
   onObjectCreated?: (record: ObjectCreated) => Promise<void>;
+  /** Where an unexpected failure of a request is logged; the stack's own log by default. */
+  logger?: SafetyLogger;
 }
 
 export interface RunningS3 {
@@ -88,6 +92,9 @@ interface Context {
   readonly maxObjectBytes: number;
   readonly upstream: Upstream;
   readonly spoolDirectory: string;
+  readonly logger: SafetyLogger;
+  /** The last request in line for each object key (see inTurn). */
+  readonly turns: Map<string, Promise<void>>;
   /** Bytes of request bodies held in memory right now (see IN_MEMORY_BODY_BYTES). */
   bodiesInMemory: number;
 }
@@ -104,17 +111,21 @@ export async function startS3(options: StartS3Options): Promise<RunningS3> {
   await mkdir(options.directory, { recursive: true });
   const spoolDirectory = await mkdtemp(join(tmpdir(), 'local-s3-spool-'));
   const upstream = await startUpstream({ directory: options.directory, buckets: options.buckets, region: options.region });
+  const logger = options.logger ?? stackLogger;
   const context: Context = {
     options,
+    logger,
+    turns: new Map(),
     maxObjectBytes: options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES,
     upstream,
     spoolDirectory,
     bodiesInMemory: 0,
   };
-  const server = http.createServer((req, res) => serve(req, res, context, false));
+  const server = http.createServer(guardedHandler('s3', logger, (req, res) => handle(req, res, context, false)));
+  guardServer(server, 's3', logger);
   server.requestTimeout = 0; // large uploads may legitimately take longer than Node's default 5 minutes
   // Authenticate before inviting the body, as S3 does for Expect: 100-continue.
-  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => serve(req, res, context, true));
+  server.on('checkContinue', guardedHandler('s3', logger, (req, res) => handle(req, res, context, true)));
   const releaseBackends = async (): Promise<void> => {
     await upstream.close();
     await rm(spoolDirectory, { recursive: true, force: true });
@@ -162,10 +173,6 @@ async function closeGracefully(server: http.Server): Promise<void> {
   clearTimeout(timer);
 }
 
-function serve(req: IncomingMessage, res: ServerResponse, context: Context, expectsContinue: boolean): void {
-  handle(req, res, context, expectsContinue).catch(() => res.destroy());
-}
-
 async function handle(req: IncomingMessage, res: ServerResponse, context: Context, expectsContinue: boolean): Promise<void> {
   const requestId = randomBytes(8).toString('hex').toUpperCase();
   const spoolPath = join(context.spoolDirectory, requestId);
@@ -185,22 +192,65 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     if (plan) heldInMemory = holdInMemory(plan, context);
     spooled = plan !== undefined && heldInMemory === 0;
     const body = plan ? await spoolBody(req, plan, spooled ? spoolPath : undefined) : undefined;
-    const upstream = await context.upstream.forward({
-      method,
-      target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
-      headers: forwardedHeaders(req, body),
-      ...(body && { body }),
+    await inTurn(context, target, async () => {
+      const upstream = await context.upstream.forward({
+        method,
+        target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
+        headers: forwardedHeaders(req, body),
+        ...(body && { body }),
+      });
+      context.bodiesInMemory -= heldInMemory;
+      heldInMemory = 0;
+      await reportCreation(upstream, req, requestId, context);
+      checkRead(upstream, req);
+      await relay(upstream, res, requestId);
     });
-    context.bodiesInMemory -= heldInMemory;
-    heldInMemory = 0;
-    await reportCreation(upstream, req, requestId, context);
-    await relay(upstream, res, requestId);
   } catch (error) {
+    if (!(error instanceof S3Error) && !isClientGone(req, error)) {
+      context.logger.error('S3 request failed unexpectedly', { request_id: requestId, method: req.method, error: String(error) });
+    }
     sendError(req, res, toS3Error(error), requestId, continued);
   } finally {
     context.bodiesInMemory -= heldInMemory;
     if (spooled) await rm(spoolPath, { force: true }).catch(() => undefined);
   }
+}
+
+/**
+ * Requests to one object take turns, from s3rver's first byte to the client's last. s3rver
+ * writes an object's bytes and its metadata in separate steps, and two PUTs to one key at once
+ * interleave them: the bytes of one under the ETag of the other, or a shorter image followed by
+ * the tail of a longer one; a read during a write sees half a file. S3 replaces an object
+ * atomically and a read sees the old object or the new one, never a mix. Bodies are received
+ * before a request joins the line, so a slow client holds up no one.
+ */
+async function inTurn(context: Context, target: RequestTarget, work: () => Promise<void>): Promise<void> {
+  const key = objectKeyOf(target.path);
+  if (key === undefined) return work();
+  const previous = context.turns.get(key) ?? Promise.resolve();
+  let done!: () => void;
+  const mine = previous.then(() => new Promise<void>((resolve) => (done = resolve)));
+  context.turns.set(key, mine);
+  try {
+    await previous;
+    await work();
+  } finally {
+    // `done` is set once `previous` has settled, which the await above guarantees.
+    done();
+    if (context.turns.get(key) === mine) context.turns.delete(key);
+  }
+}
+
+/** `bucket/key` of a path-style object request; undefined for a bucket or the service. */
+function objectKeyOf(path: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    decoded = path;
+  }
+  const slash = decoded.indexOf('/', 1);
+  return slash === -1 || slash === decoded.length - 1 ? undefined : decoded.slice(1);
 }
 
 /** Reserves memory for a small body, or returns 0 for a spool file. */
@@ -361,6 +411,34 @@ async function objectCreatedRecord(
 
 function clientIp(req: IncomingMessage): string | undefined {
   return req.socket.remoteAddress?.replace(/^::ffff:/, '');
+}
+
+/**
+ * What s3rver gets wrong on reads, answered as S3 does: a Range on an empty object is 416
+ * InvalidRange (s3rver sends 206 with Content-Length 1 and no body, and the client hangs),
+ * and If-Match, which s3rver ignores, is 412 PreconditionFailed unless the ETag it served matches.
+ */
+function checkRead(upstream: UpstreamResponse, req: IncomingMessage): void {
+  const { response } = upstream;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return;
+  const range = headerString(req, 'range');
+  if (response.statusCode === 206 && range !== undefined && /\/0$/.test(String(response.headers['content-range'] ?? ''))) {
+    response.destroy();
+    throw new S3Error('InvalidRange', 'The requested range is not satisfiable', { RangeRequested: range, ActualObjectSize: '0' });
+  }
+  const ifMatch = headerString(req, 'if-match');
+  const served = response.headers.etag;
+  const ok = response.statusCode === 200 || response.statusCode === 206;
+  if (ifMatch !== undefined && ok && !etagMatches(ifMatch, served)) {
+    response.destroy();
+    throw new S3Error('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  }
+}
+
+function etagMatches(condition: string, served: string | undefined): boolean {
+  const bare = (tag: string) => tag.trim().replace(/^W\//, '').replace(/^"|"$/g, '');
+  if (served === undefined) return false;
+  return condition.split(',').some((tag) => tag.trim() === '*' || bare(tag) === bare(served));
 }
 
 async function relay(upstream: UpstreamResponse, res: ServerResponse, requestId: string): Promise<void> {

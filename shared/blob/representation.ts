@@ -6,7 +6,7 @@ export type BlobResource = components['schemas']['Blob'];
 
 export function toBlobResource(
   state: BlobState,
-  links: { self: string; uploadUrl?: string | undefined },
+  links: { self: string; upload?: { url: string; expiresAt: string } | undefined },
 ): BlobResource {
   return {
     blob_id: state.blob_id,
@@ -15,7 +15,7 @@ export function toBlobResource(
     ...(state.started_on && { started_on: state.started_on }),
     ...(state.completed_on && { completed_on: state.completed_on }),
     ...(state.expired_on && { expired_on: state.expired_on }),
-    ...(links.uploadUrl && { upload_url: links.uploadUrl, upload_expires_on: state.upload.expires_at }),
+    ...(links.upload && { upload_url: links.upload.url, upload_expires_on: links.upload.expiresAt }),
     ...(state.upload.content_type && { content_type: state.upload.content_type }),
     ...(state.callback_url && { callback_url: state.callback_url }),
     max_labels: state.labeling.max_labels,

@@ -5,7 +5,8 @@
 const MAX_KEYS = 100;
 const MAX_ROUNDS = 8;
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { isDeepStrictEqual } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobEvent } from '../blob/events.ts';
 import { VersionConflictError, type EventStore } from './event-store.ts';
@@ -77,9 +78,21 @@ export class DynamoDbEventStore implements EventStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
+        if ((error.$metadata.attempts ?? 1) > 1 && (await this.isStored(event))) return;
         throw new VersionConflictError(event.blob_id, event.version);
       }
       throw error;
     }
+  }
+
+  /**
+   * Whether this very event is in the log. A put that timed out may have been written all the
+   * same; the SDK's retry then meets its own item, which is success, not a conflict.
+   */
+  private async isStored(event: BlobEvent): Promise<boolean> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: { blob_id: event.blob_id, version: event.version }, ConsistentRead: true }),
+    );
+    return Item !== undefined && isDeepStrictEqual(Item, JSON.parse(JSON.stringify(event)));
   }
 }

@@ -7,17 +7,22 @@ export function encodeCursor(position: Record<string, unknown>, filters: Record<
 }
 
 export function decodeCursor(cursor: string, filters: Record<string, unknown>): Record<string, unknown> {
-  let decoded: { p?: unknown; f?: unknown };
+  let decoded: unknown;
   try {
-    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { p?: unknown; f?: unknown };
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     throw invalid('cursor is not one this API handed out');
   }
-  if (typeof decoded.p !== 'object' || decoded.p === null) throw invalid('cursor is not one this API handed out');
+  // Valid JSON of another shape (null, a number, an array) is as foreign as invalid JSON.
+  if (!isObject(decoded) || !isObject(decoded.p)) throw invalid('cursor is not one this API handed out');
   if (JSON.stringify(decoded.f) !== JSON.stringify(filters)) {
     throw invalid('cursor belongs to a listing with other filters; keep status and label as they were');
   }
   return decoded.p as Record<string, unknown>;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function invalid(detail: string): HttpProblem {

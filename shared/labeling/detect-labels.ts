@@ -24,13 +24,17 @@ export async function detectLabels(
   object: { bucket: string; key: string },
   image: ImageInfo,
   settings: LabelingSettings,
-  /** When the caller will try again later: passing failures are thrown, not recorded. */
-  options: { retryLater: boolean } = { retryLater: false },
+  options: {
+    /** When the caller will try again later: passing failures are thrown, not recorded. */
+    retryLater?: boolean;
+    /** The image itself (up to 5 MB), which pins the labels to it; else Rekognition reads the object. */
+    bytes?: Uint8Array;
+  } = {},
 ): Promise<LabelingOutcome> {
   try {
     const response = await rekognition().send(
       new DetectLabelsCommand({
-        Image: { S3Object: { Bucket: object.bucket, Name: object.key } },
+        Image: options.bytes ? { Bytes: options.bytes } : { S3Object: { Bucket: object.bucket, Name: object.key } },
         MaxLabels: settings.max_labels,
         MinConfidence: settings.min_confidence,
       }),
@@ -43,7 +47,7 @@ export async function detectLabels(
       },
     };
   } catch (error) {
-    if (options.retryLater && isPassing(error)) {
+    if (options.retryLater === true && isPassing(error)) {
       throw new TransientLabelingError(`DetectLabels failed for now: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
     return { failed: toFailure(error) };

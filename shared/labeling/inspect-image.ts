@@ -1,9 +1,8 @@
-// What the uploaded bytes are, read from their first bytes and S3's size: the checks that
+// What the uploaded bytes are, read from the recorded object and its size: the checks that
 // give a failed labeling its precise reason before Rekognition is asked anything.
-import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { imageSize } from 'image-size';
-import { s3 } from '../aws.ts';
 import type { BlobFailedData, ImageContentType, ImageInfo } from '../blob/events.ts';
+import { readUpload, type RecordedUpload, type UploadGone } from '../storage/uploads.ts';
 
 export interface ImageLimits {
   maxBytes: number;
@@ -20,7 +19,37 @@ export const rekognitionLimits: ImageLimits = { maxBytes: 15 * 1024 * 1024, maxS
 const FIRST_READ_BYTES = 16 * 1024;
 const HEADER_BYTES = 256 * 1024;
 
-export type Inspection = { image: ImageInfo } | { failed: BlobFailedData };
+/**
+ * Rekognition takes up to 5 MB as Image.Bytes. An image up to that size is read whole, pinned to
+ * the recorded object by If-Match, and its very bytes go to DetectLabels: what is labeled is
+ * exactly what BlobUploaded recorded. A larger one is inspected from its first bytes (also
+ * pinned) and labeled as an S3Object, checked again afterwards (see label-blob).
+ */
+export const MAX_INLINE_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/** `bytes` when the whole image was read (and is to be sent as Image.Bytes). */
+export type Inspection = { image: ImageInfo; bytes?: Uint8Array } | { failed: BlobFailedData };
+
+export const emptyUpload: BlobFailedData = {
+  code: 'INVALID_IMAGE_FORMAT',
+  message: 'The upload is empty (0 bytes); upload a JPEG or PNG image.',
+};
+
+/** What a blob ends as when the object it recorded is no longer there to label. */
+export function failureOf(gone: UploadGone['gone']): BlobFailedData {
+  switch (gone) {
+    case 'empty':
+      return emptyUpload;
+    case 'missing':
+      return { code: 'LABELING_FAILED', message: 'The uploaded image is no longer in the bucket.' };
+    case 'replaced':
+      // The first upload counts (README): labeling the later one would give its labels to another image.
+      return {
+        code: 'LABELING_FAILED',
+        message: 'The upload was replaced by a later upload to the same URL before it was labeled; only the first upload counts, and it is gone. Create a new blob for another image.',
+      };
+  }
+}
 
 function contentTypeOf(bytes: Uint8Array): ImageContentType | undefined {
   if (bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
@@ -29,21 +58,9 @@ function contentTypeOf(bytes: Uint8Array): ImageContentType | undefined {
   return undefined;
 }
 
-/** The object's first `bytes` and its whole size, or why it cannot be read. */
-async function readStart(
-  object: { bucket: string; key: string },
-  bytes: number,
-): Promise<{ head: Uint8Array; sizeBytes: number } | { failed: BlobFailedData }> {
-  try {
-    const response = await s3().send(new GetObjectCommand({ Bucket: object.bucket, Key: object.key, Range: `bytes=0-${bytes - 1}` }));
-    const head = await response.Body!.transformToByteArray();
-    return { head, sizeBytes: Number(response.ContentRange?.split('/')[1] ?? response.ContentLength ?? head.length) };
-  } catch (error) {
-    if (error instanceof NoSuchKey) {
-      return { failed: { code: 'LABELING_FAILED', message: 'The uploaded image is no longer in the bucket.' } };
-    }
-    throw error;
-  }
+async function readStart(upload: RecordedUpload, bytes?: number): Promise<{ head: Uint8Array; sizeBytes: number } | { failed: BlobFailedData }> {
+  const read = await readUpload(upload, bytes);
+  return 'gone' in read ? { failed: failureOf(read.gone) } : { head: read.bytes, sizeBytes: read.sizeBytes };
 }
 
 /** Width and height as the picture is shown, or undefined if the bytes do not hold them. */
@@ -58,8 +75,11 @@ function dimensionsOf(head: Uint8Array): { width: number; height: number } | und
   }
 }
 
-export async function inspectImage(object: { bucket: string; key: string }, limits: ImageLimits): Promise<Inspection> {
-  let read = await readStart(object, FIRST_READ_BYTES);
+export async function inspectImage(upload: RecordedUpload, limits: ImageLimits): Promise<Inspection> {
+  // A range on an empty object is refused (416 in AWS), and there is nothing to label anyway.
+  if (upload.size_bytes === 0) return { failed: emptyUpload };
+  const whole = upload.size_bytes <= MAX_INLINE_IMAGE_BYTES;
+  let read = await readStart(upload, whole ? undefined : FIRST_READ_BYTES);
   if ('failed' in read) return read;
   const { head, sizeBytes } = read;
   const contentType = contentTypeOf(head);
@@ -71,7 +91,7 @@ export async function inspectImage(object: { bucket: string; key: string }, limi
   }
   let dimensions = dimensionsOf(head);
   if (!dimensions && head.length < sizeBytes) {
-    read = await readStart(object, HEADER_BYTES);
+    read = await readStart(upload, HEADER_BYTES);
     if ('failed' in read) return read;
     dimensions = dimensionsOf(read.head);
   }
@@ -85,5 +105,5 @@ export async function inspectImage(object: { bucket: string; key: string }, limi
   if (Math.min(width, height) < limits.minSide) {
     return { failed: { code: 'IMAGE_TOO_SMALL', message: `The image is ${width}x${height} px; it must be at least ${limits.minSide} px a side.` } };
   }
-  return { image: { width, height, content_type: contentType, size_bytes: sizeBytes } };
+  return { image: { width, height, content_type: contentType, size_bytes: sizeBytes }, ...(whole && { bytes: head }) };
 }

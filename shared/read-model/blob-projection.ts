@@ -135,6 +135,25 @@ export interface BlobQuery {
   startKey?: Record<string, unknown>;
 }
 
+/**
+ * Whether `key` can be where a page of `query` left off: exactly the key attributes of the
+ * index the query reads, all strings, in the query's partition. DynamoDB refuses anything else
+ * with a ValidationException, which is the client's mistake (a cursor it made up), not ours.
+ */
+export function isStartKeyOf(query: Omit<BlobQuery, 'limit' | 'startKey'>, key: Record<string, unknown>): boolean {
+  const partition: Record<string, string> = query.label
+    ? { pk: labelPk(query.label) }
+    : query.status
+      ? { status_pk: `STATUS#${query.status}` }
+      : { list_pk: 'BLOBS' };
+  const names = query.label ? ['pk', 'sk'] : ['pk', 'sk', Object.keys(partition)[0]!, 'blob_id'];
+  const given = Object.keys(key);
+  return (
+    given.length === names.length &&
+    names.every((name) => typeof key[name] === 'string' && (partition[name] === undefined || key[name] === partition[name]))
+  );
+}
+
 function keyCondition(query: BlobQuery) {
   if (query.label) {
     return {

@@ -174,3 +174,28 @@ describe('the upload URL', () => {
     expect((await fetch(url, { method: 'PUT', body: 'x' })).status).toBe(403);
   });
 });
+
+describe('what a client sends is not echoed back as ours', () => {
+  it('a Host header of its choice does not reach _links or Location', async () => {
+    const { request } = await import('node:http');
+    const { port } = new URL(stack.apiUrl);
+    const answer = await new Promise<{ location: string | undefined; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/blobs', headers: { host: 'evil.example', 'x-forwarded-proto': 'https' } }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        res.on('end', () => resolve({ location: res.headers.location, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const blob = JSON.parse(answer.body) as { blob_id: string; _links: { status: string } };
+    expect(answer.location).toBe(`${stack.apiUrl}/blobs/${blob.blob_id}`);
+    expect(blob._links.status).toBe(answer.location);
+  });
+
+  it('GET /blobs/{blob_id}/ is 404 and says what is there instead', async () => {
+    const { data } = await stack.api.POST('/blobs', {});
+    await expectProblem(await call('GET', `/blobs/${data!.blob_id}/`), 404, new RegExp(`did you mean /blobs/${data!.blob_id} \\(without the trailing slash\\)`));
+    await expectProblem(await call('GET', '/blobs/'), 404, /did you mean \/blobs /);
+  });
+});

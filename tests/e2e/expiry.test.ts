@@ -19,8 +19,13 @@ afterAll(async () => {
 describe('expiry', () => {
   it('refuses the expired URL with 403, then marks the blob EXPIRED with a BlobExpired event', async () => {
     const { data: blob } = await stack.api.POST('/blobs', {});
-    expect(Date.parse(blob!.upload_expires_on!) - Date.parse(blob!.requested_on)).toBe(1000);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // upload_expires_on is when the URL really stops working: its signature's date (whole
+    // seconds) plus its X-Amz-Expires, not requested_on plus the TTL (up to a second later).
+    const url = new URL(blob!.upload_url!);
+    const signedAt = Date.parse(url.searchParams.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+    expect(Date.parse(blob!.upload_expires_on!)).toBe(signedAt + Number(url.searchParams.get('X-Amz-Expires')) * 1000);
+    expect(Date.parse(blob!.upload_expires_on!)).toBeGreaterThanOrEqual(Date.parse(blob!.requested_on) + 1000);
+    await new Promise((resolve) => setTimeout(resolve, Date.parse(blob!.upload_expires_on!) - Date.now() + 500));
     const put = await fetch(blob!.upload_url!, { method: 'PUT', body: horse, headers: { 'content-type': 'image/png' } });
     expect(put.status).toBe(403);
     expect(await put.text()).toContain('expired');

@@ -108,6 +108,15 @@ describe('GET /blobs', () => {
     ['?limit=ten', 'limit'],
     ['?status=DONE', 'status'],
     ['?cursor=not-a-cursor', 'cursor'],
+    // Valid JSON, of the wrong shape: each used to be a 500.
+    ...[
+      null,
+      42,
+      { p: [], f: { status: null, label: null } },
+      { p: { foo: 'bar' }, f: { status: null, label: null } },
+      { p: { pk: 1, sk: 'BLOB', list_pk: 'BLOBS', blob_id: 'x' }, f: { status: null, label: null } },
+      { p: { pk: 'BLOB#x', sk: 'BLOB', list_pk: 'OTHER', blob_id: 'x' }, f: { status: null, label: null } },
+    ].map((cursor) => [`?cursor=${Buffer.from(JSON.stringify(cursor)).toString('base64url')}`, 'cursor']),
   ])('refuses %s with 400 naming %s', async (query, parameter) => {
     const response = await fetch(`${stack.apiUrl}/blobs${query}`);
     expect(response.status).toBe(400);

@@ -85,3 +85,38 @@ describe('a durable queue with an ordering key', () => {
     expect(log.indexOf('a2')).toBeLessThan(log.lastIndexOf('a1'));
   });
 });
+
+describe('a delivery loop lets nothing escape', () => {
+  it('a throwing dead-letter hook or ordering key is logged, and the queue goes on delivering', async () => {
+    await queues.close();
+    const logged: string[] = [];
+    queues = await DurableQueues.open(directory, { error: (message) => logged.push(message) });
+    const delivered: string[] = [];
+    queues.consume<{ name: string }>(
+      'hostile',
+      async ([entry]) => {
+        if (entry!.payload.name === 'poison') throw new Error('always fails');
+        delivered.push(entry!.payload.name);
+      },
+      {
+        maxAttempts: 1,
+        onDeadLetter: () => {
+          throw new Error('the hook itself fails');
+        },
+      },
+    );
+    let keyCalls = 0;
+    queues.consume<{ name: string }>('keyed', async ([entry]) => void delivered.push(entry!.payload.name), {
+      orderingKey: (payload) => {
+        if (keyCalls++ === 0) throw new Error('a malformed record');
+        return payload.name;
+      },
+    });
+    await queues.enqueue('hostile', [{ id: 'p', payload: { name: 'poison' } }, { id: 'f', payload: { name: 'fine' } }]);
+    await queues.enqueue('keyed', [{ id: 'k', payload: { name: 'keyed' } }]);
+    await queues.idle();
+    // Unhandled, either throw would have failed this run (vitest reports unhandled errors).
+    expect(delivered.sort()).toEqual(['fine', 'keyed']);
+    expect(logged).toEqual(expect.arrayContaining(['dead-letter hook failed', 'queue delivery loop failed; retrying in a second']));
+  });
+});

@@ -179,3 +179,31 @@ describe('DynamoDbEventStore', () => {
     expect(await store.read('01JD8Y7N3Q4W5E6R7T8Y9V0000')).toEqual([]);
   });
 });
+
+describe('an append whose answer timed out', () => {
+  it('is a success when the retry finds the very event written, and still a conflict when another one is there', async () => {
+    const impatient = DynamoDBDocumentClient.from(
+      new DynamoDBClient({
+        endpoint: dynamodb.url,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        requestHandler: { requestTimeout: 300, throwOnRequestTimeout: true },
+      }),
+      { marshallOptions: { removeUndefinedValues: true } },
+    );
+    const timingOut = new DynamoDbEventStore(impatient, table.name);
+    // The write is made, but its answer is held past the client's timeout: the SDK retries.
+    let held = 0;
+    beforeCapture = async () => {
+      if (held++ === 0) await new Promise((resolve) => setTimeout(resolve, 800));
+    };
+    const event = created();
+    await timingOut.append(event);
+    expect(held).toBe(1);
+    expect(await store.read(event.blob_id)).toEqual([event]);
+
+    held = 0;
+    await expect(timingOut.append({ ...event, occurred_at: new Date(0).toISOString() })).rejects.toBeInstanceOf(VersionConflictError);
+    impatient.destroy();
+  });
+});

@@ -292,6 +292,50 @@ describe('SDK operations through the normal client', () => {
   });
 });
 
+describe('reads answered as S3 answers them', () => {
+  const statusOf = (error: unknown) => (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+
+  it('answers a Range on an empty object with 416 InvalidRange (s3rver would hang the client)', async () => {
+    await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reads/empty.bin', Body: new Uint8Array(0) }));
+    const error = await client({ requestHandler: { requestTimeout: 5_000, throwOnRequestTimeout: true } })
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reads/empty.bin', Range: 'bytes=0-16383' }))
+      .then(() => undefined, (caught: unknown) => caught);
+    expect(statusOf(error)).toBe(416);
+    expect((error as Error).name).toBe('InvalidRange');
+    // The whole empty object is still an empty 200, and the same connection pool keeps working.
+    expect(await readObject('reads/empty.bin')).toBe('');
+    const ranged = await client().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reads/empty.bin', Range: 'bytes=0-16383' })).catch(() => 'refused');
+    expect(ranged).toBe('refused');
+  });
+
+  it('still answers a Range on a non-empty object with 206', async () => {
+    await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reads/ten.bin', Body: '0123456789' }));
+    const get = await client().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reads/ten.bin', Range: 'bytes=0-16383' }));
+    expect(get.ContentRange).toBe('bytes 0-9/10');
+    expect(await get.Body!.transformToString()).toBe('0123456789');
+  });
+
+  it('honours If-Match: the object whose ETag matches, or 412 PreconditionFailed', async () => {
+    const put = await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', Body: 'first' }));
+    const etag = put.ETag!;
+    const get = await client().send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', IfMatch: etag }));
+    expect(await get.Body!.transformToString()).toBe('first');
+    const unquoted = await client().send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', IfMatch: etag.replace(/"/g, '') }));
+    expect(unquoted.ContentLength).toBe(5);
+
+    await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', Body: 'second' }));
+    const stale = await client()
+      .send(new GetObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', IfMatch: etag, Range: 'bytes=0-3' }))
+      .then(() => undefined, (caught: unknown) => caught);
+    expect(statusOf(stale)).toBe(412);
+    expect((stale as Error).name).toBe('PreconditionFailed');
+    const staleHead = await client()
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'reads/tagged.bin', IfMatch: etag }))
+      .then(() => undefined, (caught: unknown) => caught);
+    expect(statusOf(staleHead)).toBe(412);
+  });
+});
+
 describe('limits and persistence', () => {
   it('refuses a body larger than maxObjectBytes with 400 EntityTooLarge', async () => {
     await server.close();
