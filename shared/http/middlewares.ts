@@ -37,23 +37,26 @@ export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewa
   };
 }
 
+/** Keywords whose failure a parameter's description explains better than Ajv ("must be <= 100"). */
+const boundKeywords = new Set(['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']);
+
 /**
  * What a client should read, rather than Ajv's own wording: a regular expression or "one of
  * the allowed values" tells a client less than the contract's own description or the values.
  */
-function messageOf(error: ErrorObject): string {
+function messageOf(error: ErrorObject, isParameter: boolean): string {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  if (typeof description === 'string' && (error.keyword === 'pattern' || (isParameter && boundKeywords.has(error.keyword)))) {
+    // The first clause of the description says what the value is ("A ULID (...).", "A whole number from 1 to 100; ...").
+    const what = description.split(/;|\.(?:\s|$)/)[0]!.trim();
+    return `must be ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
+  }
   if (error.keyword === 'additionalProperties') return 'is not a known field';
   if (error.keyword === 'type') {
     const types = String(error.params.type).split(',');
     return `must be ${types.map((type) => `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`).join(' or ')}`;
   }
   if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
-  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
-  if (error.keyword === 'pattern' && typeof description === 'string') {
-    // The first clause of the description says what the value is ("A ULID (...).", "A whole number from 1 to 100; ...").
-    const what = description.split(/;|\.(?:\s|$)/)[0]!.trim();
-    return `must be ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
-  }
   return error.message ?? 'is invalid';
 }
 
@@ -63,7 +66,7 @@ export function fieldErrors(errors: readonly ErrorObject[]): ProblemFieldError[]
     const [, field, ...rest] = error.instancePath.split('/');
     const extra = error.keyword === 'additionalProperties' ? [String(error.params.additionalProperty)] : [];
     const path = [...rest, ...extra];
-    const message = messageOf(error);
+    const message = messageOf(error, field !== 'body');
     if (field === 'body') {
       return { pointer: `#/${path.join('/')}`, detail: `${path.length ? path.join('.') : 'the body'} ${message}` };
     }
