@@ -324,6 +324,14 @@ describe('the enrichment (publish-blob-events) publishes schema-valid events', (
     expect(published).toEqual(appended); // the MODIFY is not an append, so not an event
     for (const event of published) expectValid(schemaOf(event.type), event);
   });
+
+  it('parses each item: one that is not an event its schema describes is left out, the others published', async () => {
+    const [created, , uploaded] = domainEvents();
+    const damaged = { ...uploaded!, data: { ...uploaded!.data, size_bytes: 'large' } } as unknown as BlobEvent;
+    const unknownVersion = { ...uploaded!, schema_version: 7 } as unknown as BlobEvent;
+    const published = await publishBlobEvents([streamRecord(created!), streamRecord(damaged), streamRecord(unknownVersion)], lambdaContext);
+    expect(published).toEqual([created]);
+  });
 });
 
 describe('events the domain decides validate against their schema', () => {
