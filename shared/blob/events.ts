@@ -109,8 +109,7 @@ export const commonDefinitions = [
 // ---------------------------------------------------------------------------------------------
 // Each type's `data`, at every schema_version ever written (the log keeps them all).
 
-/** The outcome of a labeling: the result shape the API's Blob shows too (shared/blob/resources.ts). */
-export const LabelingResult = z.strictObject({
+const LabelingResultV1 = z.strictObject({
   labels: z
     .array(Label)
     .describe('Most confident first; parent categories are labels too. Empty when nothing was recognised.'),
@@ -169,7 +168,7 @@ const callbackRouting = {
 };
 const callbackRoutingChange = 'added the optional data.callback_url';
 
-const BlobLabeledDataV1 = LabelingResult;
+const BlobLabeledDataV1 = LabelingResultV1;
 const BlobFailedDataV1 = Failure;
 const BlobExpiredDataV1 = z.strictObject({
   upload_expired_at: Timestamp.describe(
@@ -220,6 +219,18 @@ function blobEvent<
               : 'an older one (written before, e.g. in a replay) is the same without the fields added since'
           }.`,
         );
+  // Reading an older version needs no upcasting only while each version just adds optional
+  // fields: checked here, when the module loads, so a change that breaks it fails every test.
+  versions.slice(0, -1).forEach((version, index) => {
+    for (const [field, schema] of Object.entries(latest.shape)) {
+      const kept = version.data.shape[field];
+      if (kept === undefined ? !schema.safeParse(undefined).success : kept !== schema) {
+        throw new Error(
+          `${type}: data.${field} differs between schema_version ${index + 1} and ${versions.length}; a version may only add optional fields (see CONTRIBUTING.md: write an upcaster)`,
+        );
+      }
+    }
+  });
   // What the published schema says about each older version: the fields it did not have yet.
   const olderVersions = versions.slice(0, -1).map((version, index) => ({
     schemaVersion: index + 1,
@@ -323,6 +334,13 @@ export const BlobExpired = blobEvent('BlobExpired', {
     { data: BlobExpiredDataV1.extend(callbackRouting), change: callbackRoutingChange },
   ],
 });
+
+/**
+ * What labeling produces: BlobLabeled's data as it is written now, without the routing its
+ * decision adds. The state, the API's Blob and the callback take it as it is, so a new result
+ * field (a new version above) reaches them with no other change.
+ */
+export const LabelingResult = BlobLabeled.shape.data.omit({ callback_url: true });
 
 /** Every event type, in the order a blob meets them. */
 export const blobEventSchemas = [BlobCreated, BlobUploaded, BlobLabeled, BlobFailed, BlobExpired] as const;
