@@ -1,6 +1,7 @@
 // The middlewares every HTTP handler shares, each one concern, in the order a request meets them.
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { ErrorObject } from 'ajv';
 import { logger } from '../logger.ts';
 import { HttpProblem, type ProblemFieldError } from './problem.ts';
@@ -8,33 +9,41 @@ import { problem, type HttpResponse } from './responses.ts';
 
 type HttpRequest = Request<APIGatewayProxyEventV2, HttpResponse, Error, Context>;
 
+// Media types are case-insensitive (RFC 9110, 8.3.1): `Application/JSON` is JSON.
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+const BODY_PARSER = '@middy/http-json-body-parser';
 
 /**
- * Parses a JSON body. Written here rather than taken from @middy/http-json-body-parser
- * because that one answers 415 for malformed JSON and refuses an empty body, and this
- * API's bodies are optional and its errors must say what was wrong.
+ * Parses a JSON body with @middy/http-json-body-parser, doing first what it does not do the
+ * way this API needs: a body is optional (it refuses an absent one), one over the limit is
+ * refused before it is parsed, and the media type is matched regardless of case (its own check
+ * is case-sensitive, so it is turned off). Its errors, 415 even for malformed JSON, become this
+ * API's answers in problemErrors().
  */
 export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewayProxyEventV2> {
+  // 6.4.5 reads this option (index.js) but its type declarations do not list it.
+  const parserOptions = { disableContentTypeCheck: true, disableContentTypeError: false };
+  const parser = httpJsonBodyParser(parserOptions);
   return {
-    before: (request) => {
+    before: async (request) => {
       const { body, isBase64Encoded, headers } = request.event;
       if (body === undefined || body === '') return;
-      const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-      if (raw.length > options.maxBytes) {
-        throw new HttpProblem(413, `The request body is ${raw.length} bytes; the limit is ${options.maxBytes}.`);
+      const bytes = Buffer.byteLength(body, isBase64Encoded ? 'base64' : 'utf8');
+      if (bytes > options.maxBytes) {
+        throw new HttpProblem(413, `The request body is ${bytes} bytes; the limit is ${options.maxBytes}.`);
       }
       const contentType = headers['content-type'] ?? '';
       if (!jsonMediaType.test(contentType)) {
         throw new HttpProblem(415, `The request body must be application/json, not "${contentType || 'unspecified'}".`);
       }
-      try {
-        (request.event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
-      } catch (error) {
-        throw new HttpProblem(400, `The request body is not valid JSON: ${(error as Error).message}`);
-      }
+      await parser.before?.(request);
     },
   };
+}
+
+/** The body parser's failure: the JSON did not parse (it says why in cause.message). */
+function isMalformedJson(error: unknown): error is Error & { cause: { message?: string } } {
+  return (error as { cause?: { package?: unknown } } | undefined)?.cause?.package === BODY_PARSER;
 }
 
 /** Keywords whose failure a parameter's description explains better than Ajv ("must be <= 100"). */
@@ -88,6 +97,11 @@ export function problemErrors(): MiddlewareObj<APIGatewayProxyEventV2, HttpRespo
       const instance = request.event.rawPath;
       if (error instanceof HttpProblem) {
         request.response = problem(error.toDocument(instance), error.options.headers);
+        return;
+      }
+      if (isMalformedJson(error)) {
+        const detail = `The request body is not valid JSON: ${error.cause.message ?? 'it does not parse'}`;
+        request.response = problem(new HttpProblem(400, detail).toDocument(instance));
         return;
       }
       if (isValidationFailure(error)) {
