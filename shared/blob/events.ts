@@ -178,8 +178,8 @@ const BlobExpiredDataV1 = z.strictObject({
 
 // ---------------------------------------------------------------------------------------------
 // The events. A type's `versions` lists its data at every schema_version, oldest first; the
-// last is what the code writes now. A later version may only add optional fields (the
-// generator checks it), so reading an older one needs no upcasting: its data already fits
+// last is what the code writes now. A later version may only add optional fields (checked
+// when this module loads), so reading an older one needs no upcasting: its data already fits
 // the latest shape, and its schema_version says which it was.
 
 interface DataVersion {
@@ -188,7 +188,7 @@ interface DataVersion {
   change?: string;
 }
 
-function blobEvent<
+export function blobEvent<
   const Type extends string,
   const Versions extends readonly [DataVersion, ...DataVersion[]],
   Position extends z.ZodType<number>,
@@ -222,6 +222,8 @@ function blobEvent<
   // Reading an older version needs no upcasting only while each version just adds optional
   // fields: checked here, when the module loads, so a change that breaks it fails every test.
   versions.slice(0, -1).forEach((version, index) => {
+    const dropped = Object.keys(version.data.shape).filter((field) => !(field in latest.shape));
+    if (dropped.length > 0) throw new Error(`${type}: schema_version ${versions.length} drops data.${dropped.join(', data.')}; write an upcaster (CONTRIBUTING.md)`);
     for (const [field, schema] of Object.entries(latest.shape)) {
       const kept = version.data.shape[field];
       if (kept === undefined ? !schema.safeParse(undefined).success : kept !== schema) {
@@ -249,6 +251,7 @@ function blobEvent<
     .superRefine((value, context) => {
       // The latest shape admits every version's data; an older version must also be its own shape.
       const event = value as { schema_version: number; data: unknown }; // generic here, concrete to callers
+      if (event.schema_version === versions.length) return;
       const own = versions[event.schema_version - 1]!.data.safeParse(event.data);
       for (const issue of own.success ? [] : own.error.issues) {
         context.addIssue({ code: 'custom', path: ['data', ...issue.path], message: `${issue.message} (schema_version ${event.schema_version})` });

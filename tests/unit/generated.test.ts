@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_BEGIN, OPENAPI_END, renderEventSchemas, renderOpenApi } from '../../scripts/contract.ts';
-import { BlobLabeled } from '../../shared/blob/events.ts';
+import { z } from 'zod';
+import { BlobLabeled, blobEvent } from '../../shared/blob/events.ts';
 import { projectRoot } from '../support/template.ts';
 
 const hint = 'out of date: run `npm run generate` and commit the result';
@@ -54,5 +55,28 @@ describe('the event definitions parse what their schemas describe', () => {
     expect(issues({ ...labeled, tenant: 'acme' })).toMatch(/^: Unrecognized key: "tenant"$/);
     expect(issues({ ...labeled, version: '3' })).toMatch(/^version: /);
     expect(issues({ ...labeled, occurred_at: '24/11/2026' })).toMatch(/^occurred_at: /);
+  });
+});
+
+describe('a new schema_version may only add optional fields (no upcaster needed)', () => {
+  const v1 = z.strictObject({ size: z.int() });
+  const define = (v2: z.ZodObject) =>
+    blobEvent('BlobTried', { description: 'A test.', position: z.int(), occurredAt: 'When.', versions: [{ data: v1 }, { data: v2, change: 'changed it' }] });
+
+  it('accepts an optional addition, reads both versions, and refuses the new field in version 1', () => {
+    const tried = define(v1.extend({ colour: z.string().optional() }));
+    const event = { blob_id: '01M87ARFEB9P1S7007NF10H0R4', version: 2, type: 'BlobTried', occurred_at: '2026-11-24T17:48:18.763Z' };
+    expect(tried.parse({ ...event, schema_version: 1, data: { size: 1 } })).toMatchObject({ schema_version: 1 });
+    expect(tried.parse({ ...event, schema_version: 2, data: { size: 1, colour: 'red' } })).toMatchObject({ schema_version: 2 });
+    expect(tried.safeParse({ ...event, schema_version: 1, data: { size: 1, colour: 'red' } }).success).toBe(false);
+    expect(tried.currentSchemaVersion).toBe(2);
+  });
+
+  it.each([
+    ['a required addition', v1.extend({ colour: z.string() }), /data\.colour differs/],
+    ['a changed field', z.strictObject({ size: z.string() }), /data\.size differs/],
+    ['a dropped field', z.strictObject({}), /drops data\.size/],
+  ])('refuses %s at definition', (_name, v2, message) => {
+    expect(() => define(v2)).toThrow(message);
   });
 });
