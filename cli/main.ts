@@ -60,7 +60,7 @@ program
     const files = await expandPaths(paths);
     const { client, options } = clientFor(command);
     // One cheap call first: an unreachable API or a refused key is one line, not a row per file.
-    await client.listBlobs({ limit: '1' });
+    await client.listBlobs({ limit: 1 });
     exitCode = await labelFiles(client, files, { json: Boolean(options.json), ...local });
   });
 
@@ -86,7 +86,7 @@ program
     const page = await client.listBlobs({
       ...(local.status ? { status: local.status as ListBlobsQuery['status'] } : {}),
       ...(local.label ? { label: local.label } : {}),
-      ...(local.limit ? { limit: String(local.limit) } : {}),
+      ...(local.limit ? { limit: local.limit } : {}),
       ...(local.cursor ? { cursor: local.cursor } : {}),
     });
     print(options.json, page, () => pageTable(page));

@@ -6,8 +6,6 @@ import { toBlobResource } from '../shared/blob/representation.ts';
 import { evolve } from '../shared/blob/state.ts';
 import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
-import type { components } from '../shared/generated/openapi.ts';
-import { createBlob as requestSchema } from '../shared/generated/validators.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { HttpProblem } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -27,7 +25,7 @@ function assertAllowedCallback(callbackUrl: string | undefined): void {
   }
 }
 
-async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequest']>) {
+async function createBlob(event: HttpEvent<'createBlob'>) {
   const request = event.body ?? {};
   assertAllowedCallback(request.callback_url);
 
@@ -60,4 +58,4 @@ async function createBlob(event: HttpEvent<components['schemas']['CreateBlobRequ
   return json(201, toBlobResource(state, { self, upload }), { location: self });
 }
 
-export const handler = httpHandler(createBlob, { requestSchema });
+export const handler = httpHandler('createBlob', createBlob);

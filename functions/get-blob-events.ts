@@ -1,12 +1,11 @@
 // GET /blobs/{blob_id}/events: the blob's event log, oldest first: its audit trail.
 import { eventStore } from '../shared/event-store/index.ts';
-import { getBlobEvents as requestSchema } from '../shared/generated/validators.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { HttpProblem } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
 import { logger } from '../shared/logger.ts';
 
-async function getBlobEvents(event: HttpEvent<never, { blob_id: string }>) {
+async function getBlobEvents(event: HttpEvent<'getBlobEvents'>) {
   const blobId = event.pathParameters.blob_id;
   logger.appendKeys({ blob_id: blobId });
   const events = await eventStore().read(blobId);
@@ -17,4 +16,4 @@ async function getBlobEvents(event: HttpEvent<never, { blob_id: string }>) {
   });
 }
 
-export const handler = httpHandler(getBlobEvents, { requestSchema });
+export const handler = httpHandler('getBlobEvents', getBlobEvents);

@@ -2,7 +2,6 @@
 import { foldBlob } from '../shared/blob/state.ts';
 import { toBlobResource } from '../shared/blob/representation.ts';
 import { eventStore } from '../shared/event-store/index.ts';
-import { getBlob as requestSchema } from '../shared/generated/validators.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { HttpProblem } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -10,7 +9,7 @@ import { absoluteUrl } from '../shared/http/urls.ts';
 import { logger } from '../shared/logger.ts';
 import { presignUpload } from '../shared/storage/uploads.ts';
 
-async function getBlob(event: HttpEvent<never, { blob_id: string }>) {
+async function getBlob(event: HttpEvent<'getBlob'>) {
   const blobId = event.pathParameters.blob_id;
   logger.appendKeys({ blob_id: blobId });
   const state = foldBlob(await eventStore().read(blobId));
@@ -22,4 +21,4 @@ async function getBlob(event: HttpEvent<never, { blob_id: string }>) {
   return json(200, toBlobResource(state, { self, upload }), { 'cache-control': 'no-store' });
 }
 
-export const handler = httpHandler(getBlob, { requestSchema });
+export const handler = httpHandler('getBlob', getBlob);

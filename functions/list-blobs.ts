@@ -1,6 +1,4 @@
 // GET /blobs?status=&label=&limit=&cursor=: blobs from the read model, newest first.
-import type { InvocationStatus } from '../shared/blob/state.ts';
-import { listBlobs as requestSchema } from '../shared/generated/validators.js';
 import { decodeCursor, encodeCursor } from '../shared/http/cursor.ts';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { json } from '../shared/http/responses.ts';
@@ -9,10 +7,8 @@ import { HttpProblem } from '../shared/http/problem.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
 import { isStartKeyOf } from '../shared/read-model/blob-projection.ts';
 
-type Query = { status?: InvocationStatus; label?: string; limit?: string; cursor?: string };
-
-async function listBlobs(event: HttpEvent) {
-  const query = (event.queryStringParameters ?? {}) as Query;
+async function listBlobs(event: HttpEvent<'listBlobs'>) {
+  const query = event.queryStringParameters ?? {};
   const filters = { status: query.status ?? null, label: query.label ?? null };
   const startKey = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
   if (startKey && !isStartKeyOf({ ...(query.status && { status: query.status }), ...(query.label && { label: query.label }) }, startKey)) {
@@ -22,7 +18,7 @@ async function listBlobs(event: HttpEvent) {
   const page = await blobProjection().page({
     ...(query.status && { status: query.status }),
     ...(query.label && { label: query.label }),
-    limit: Number(query.limit ?? 20),
+    limit: query.limit ?? 20,
     ...(startKey && { startKey }),
   });
 
@@ -30,7 +26,7 @@ async function listBlobs(event: HttpEvent) {
     const params = new URLSearchParams();
     if (query.status) params.set('status', query.status);
     if (query.label) params.set('label', query.label);
-    if (query.limit) params.set('limit', query.limit);
+    if (query.limit) params.set('limit', String(query.limit));
     if (cursor) params.set('cursor', cursor);
     const search = params.toString();
     return absoluteUrl(event, `/blobs${search ? `?${search}` : ''}`);
@@ -43,4 +39,4 @@ async function listBlobs(event: HttpEvent) {
   });
 }
 
-export const handler = httpHandler(listBlobs, { requestSchema });
+export const handler = httpHandler('listBlobs', listBlobs);

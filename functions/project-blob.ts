@@ -3,8 +3,10 @@
 // several events in the batch is written once, and a duplicate or out-of-order delivery
 // writes the same row (or finds a newer one and leaves it).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { isBlobEventType, type BlobEvent } from '../shared/blob/events.ts';
+import { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
@@ -47,14 +49,14 @@ async function projectOne(newest: BlobEvent, logs: Promise<Map<string, BlobEvent
   logger.info('projected', { blob_id: newest.blob_id, outcome, version: state.version, type: newest.type });
 }
 
+/** A message of the queue: a blob event, as the EventBridge rule queued it. */
+const QueuedBlobEvent = JSONStringified(EventBridgeSchema.extend({ detail: BlobEvent }));
+
 /** The blob event an EventBridge rule queued, or undefined for a message that is not one. */
 function blobEventOf(record: SQSRecord): BlobEvent | undefined {
-  try {
-    const detail = (JSON.parse(record.body) as { detail?: Partial<BlobEvent> }).detail;
-    if (typeof detail?.blob_id === 'string' && typeof detail.version === 'number' && isBlobEventType(detail.type)) return detail as BlobEvent;
-  } catch {
-    // reported below, with the message id
-  }
+  const parsed = QueuedBlobEvent.safeParse(record.body);
+  if (parsed.success) return parsed.data.detail;
+  logger.error('not a blob event its schema describes', { messageId: record.messageId, issues: parsed.error.issues });
   return undefined;
 }
 

@@ -1,21 +1,29 @@
 // The event pipe's enrichment: DynamoDB stream records of the event log become the blob
 // events themselves, which the pipe puts on the bus (detail-type = the event's type).
-import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBMarshalled } from '@aws-lambda-powertools/parser/helpers/dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { isBlobEventType, type BlobEvent } from '../shared/blob/events.ts';
+import { BlobEvent } from '../shared/blob/events.ts';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+
+/** A new item of the log, unmarshalled and parsed as the event it must be. */
+const StoredEvent = DynamoDBMarshalled(BlobEvent);
 
 function toBlobEvent(record: DynamoDBRecord): BlobEvent[] {
   const image = record.dynamodb?.NewImage;
   if (record.eventName !== 'INSERT' || !image) return [];
-  const event = unmarshall(image as Record<string, AttributeValue>) as BlobEvent;
-  if (!isBlobEventType(event.type)) {
-    logger.error('unknown event type in the log; not published', { type: event.type, blob_id: event.blob_id });
+  const parsed = StoredEvent.safeParse(image);
+  if (!parsed.success) {
+    // Published, it would break every consumer that trusts the schemas; logged, it can be repaired.
+    const key = record.dynamodb?.Keys;
+    logger.error('an item of the log is not a blob event its schema describes; not published', {
+      blob_id: key?.blob_id?.S,
+      version: key?.version?.N,
+      issues: parsed.error.issues,
+    });
     return [];
   }
-  return [event];
+  return [parsed.data];
 }
 
 async function publishBlobEvents(records: DynamoDBRecord[]): Promise<BlobEvent[]> {

@@ -28,4 +28,4 @@ async function routeNotFound(event: HttpEvent): Promise<never> {
   throw new HttpProblem(404, `There is nothing at ${path}.`);
 }
 
-export const handler = httpHandler(routeNotFound);
+export const handler = httpHandler(null, routeNotFound);

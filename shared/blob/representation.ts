@@ -1,13 +1,23 @@
-// The blob as the API shows it (openapi.yaml's Blob), from the folded state.
-import type { components } from '../generated/openapi.ts';
+// The blob as the API shows it (openapi.yaml's Blob, defined in shared/http/resources.ts),
+// from the folded state.
+import { LabelingResult } from './events.ts';
 import type { BlobState } from './state.ts';
+import type { BlobResource } from '../http/resources.ts';
 
-export type BlobResource = components['schemas']['Blob'];
+export type { BlobResource } from '../http/resources.ts';
+
+const resultFields = LabelingResult.keyof().options;
+
+/** What labeling produced, as the state holds it: every result field, whatever they are. */
+function labelingResultOf(state: BlobState): Partial<LabelingResult> {
+  return Object.fromEntries(resultFields.flatMap((field) => (state[field] === undefined ? [] : [[field, state[field]]])));
+}
 
 export function toBlobResource(
   state: BlobState,
   links: { self: string; upload?: { url: string; expiresAt: string } | undefined },
 ): BlobResource {
+  const { labels, ...result } = labelingResultOf(state);
   return {
     blob_id: state.blob_id,
     invocation_status: state.invocation_status,
@@ -20,12 +30,8 @@ export function toBlobResource(
     ...(state.callback_url && { callback_url: state.callback_url }),
     max_labels: state.labeling.max_labels,
     min_confidence: state.labeling.min_confidence,
-    ...(state.labels && {
-      labels: state.labels.map((label) => label.name),
-      label_details: state.labels,
-    }),
-    ...(state.image && { image: state.image }),
-    ...(state.model && { model: state.model }),
+    ...(labels && { labels: labels.map((label) => label.name), label_details: labels }),
+    ...result,
     ...(state.failure && { failure: state.failure }),
     _links: { status: links.self },
   };

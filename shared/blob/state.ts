@@ -1,10 +1,20 @@
 // The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
 // every handler, in the projector and in tests.
-import type { BlobCreatedData, BlobEvent, BlobFailedData, ImageInfo, Label, LabelingSettings } from './events.ts';
+import { z } from 'zod';
+import type { BlobCreatedData, BlobEvent, BlobFailedData, LabelingResult, LabelingSettings } from './events.ts';
 
-export type InvocationStatus = 'ACTION_REQUIRED' | 'IN_PROGRESS' | 'COMPLETED' | 'FAILED' | 'EXPIRED';
+export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'EXPIRED']).meta({
+  id: 'InvocationStatus',
+  description: [
+    '`ACTION_REQUIRED` until the image is uploaded, `IN_PROGRESS` while it is labeled,',
+    'then `COMPLETED` (with `labels`) or `FAILED` (with `failure`). `EXPIRED` when no',
+    'image arrived before the upload URL expired (plus a grace period).',
+  ].join('\n'),
+});
+export type InvocationStatus = z.infer<typeof InvocationStatus>;
 
-export interface BlobState {
+/** The state of a blob; once it is labeled, what labeling produced too (BlobLabeled's data). */
+export interface BlobState extends Partial<LabelingResult> {
   blob_id: string;
   /** The version of the last event folded in; the next append expects version + 1. */
   version: number;
@@ -14,11 +24,8 @@ export interface BlobState {
   labeling: LabelingSettings;
   callback_url?: string;
   expired_on?: string;
-  image?: ImageInfo;
   started_on?: string;
   completed_on?: string;
-  labels?: Label[];
-  model?: string;
   failure?: BlobFailedData;
 }
 
@@ -40,15 +47,11 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
   switch (event.type) {
     case 'BlobUploaded':
       return { ...next, invocation_status: 'IN_PROGRESS', started_on: event.occurred_at };
-    case 'BlobLabeled':
-      return {
-        ...next,
-        invocation_status: 'COMPLETED',
-        completed_on: event.occurred_at,
-        labels: event.data.labels,
-        model: event.data.model,
-        image: event.data.image,
-      };
+    case 'BlobLabeled': {
+      // The result as it is (a new result field needs no change here); the routing stays out.
+      const { callback_url: _routing, ...result } = event.data;
+      return { ...next, invocation_status: 'COMPLETED', completed_on: event.occurred_at, ...result };
+    }
     case 'BlobFailed':
       return {
         ...next,

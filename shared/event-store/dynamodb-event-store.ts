@@ -8,8 +8,15 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BlobEvent } from '../blob/events.ts';
-import { VersionConflictError, type EventStore } from './event-store.ts';
+import { BlobEvent } from '../blob/events.ts';
+import { UnreadableEventError, VersionConflictError, type EventStore } from './event-store.ts';
+
+/** An item of the log, parsed as the event it must be: the types below are then true. */
+function eventOf(item: Record<string, unknown>): BlobEvent {
+  const parsed = BlobEvent.safeParse(item);
+  if (!parsed.success) throw new UnreadableEventError(item.blob_id, item.version, parsed.error);
+  return parsed.data;
+}
 
 export class DynamoDbEventStore implements EventStore {
   constructor(
@@ -31,7 +38,7 @@ export class DynamoDbEventStore implements EventStore {
           ExclusiveStartKey: startKey,
         }),
       );
-      events.push(...((page.Items ?? []) as BlobEvent[]));
+      events.push(...(page.Items ?? []).map(eventOf));
       startKey = page.LastEvaluatedKey;
     } while (startKey);
     return events;
@@ -50,7 +57,7 @@ export class DynamoDbEventStore implements EventStore {
         const result = await this.client.send(
           new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
         );
-        found.push(...((result.Responses?.[this.tableName] ?? []) as BlobEvent[]));
+        found.push(...(result.Responses?.[this.tableName] ?? []).map(eventOf));
         pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
       }
     }

@@ -1,5 +1,6 @@
 // The narrow interface every part of the product uses to reach the event log. Its adapter
 // (DynamoDB) lives beside it.
+import type { z } from 'zod';
 import type { BlobEvent } from '../blob/events.ts';
 
 export interface EventStore {
@@ -25,5 +26,17 @@ export class VersionConflictError extends Error {
     readonly version: number,
   ) {
     super(`blob ${blobId} already has an event at version ${version}`);
+  }
+}
+
+/** An item of the log that is not an event its schema describes: written by something else, or damaged. */
+export class UnreadableEventError extends Error {
+  override readonly name = 'UnreadableEventError';
+  constructor(
+    readonly blobId: unknown,
+    readonly version: unknown,
+    override readonly cause: z.ZodError,
+  ) {
+    super(`the log's item (${String(blobId)}, ${String(version)}) is not a blob event: ${cause.message}`);
   }
 }

@@ -1,6 +1,7 @@
 // The middlewares every HTTP handler shares, each one concern, in the order a request meets them.
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { ErrorObject } from 'ajv';
 import { logger } from '../logger.ts';
 import { callerOf } from './caller.ts';
@@ -9,7 +10,9 @@ import { problem, type HttpResponse } from './responses.ts';
 
 type HttpRequest = Request<APIGatewayProxyEventV2, HttpResponse, Error, Context>;
 
+// Media types are case-insensitive (RFC 9110, 8.3.1): `Application/JSON` is JSON.
 const jsonMediaType = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+const BODY_PARSER = '@middy/http-json-body-parser';
 
 /**
  * Refuses a caller the deployment's authorizer did not vouch for (401), before the request's
@@ -25,49 +28,58 @@ export function authenticatedCaller(): MiddlewareObj<APIGatewayProxyEventV2> {
 }
 
 /**
- * Parses a JSON body. Written here rather than taken from @middy/http-json-body-parser
- * because that one answers 415 for malformed JSON and refuses an empty body, and this
- * API's bodies are optional and its errors must say what was wrong.
+ * Parses a JSON body with @middy/http-json-body-parser, doing first what it does not do the
+ * way this API needs: a body is optional (it refuses an absent one), one over the limit is
+ * refused before it is parsed, and the media type is matched regardless of case (its own check
+ * is case-sensitive, so it is turned off). Its errors, 415 even for malformed JSON, become this
+ * API's answers in problemErrors().
  */
 export function jsonBody(options: { maxBytes: number }): MiddlewareObj<APIGatewayProxyEventV2> {
+  // 6.4.5 reads this option (index.js) but its type declarations do not list it.
+  const parserOptions = { disableContentTypeCheck: true, disableContentTypeError: false };
+  const parser = httpJsonBodyParser(parserOptions);
   return {
-    before: (request) => {
+    before: async (request) => {
       const { body, isBase64Encoded, headers } = request.event;
       if (body === undefined || body === '') return;
-      const raw = isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body, 'utf8');
-      if (raw.length > options.maxBytes) {
-        throw new HttpProblem(413, `The request body is ${raw.length} bytes; the limit is ${options.maxBytes}.`);
+      const bytes = Buffer.byteLength(body, isBase64Encoded ? 'base64' : 'utf8');
+      if (bytes > options.maxBytes) {
+        throw new HttpProblem(413, `The request body is ${bytes} bytes; the limit is ${options.maxBytes}.`);
       }
       const contentType = headers['content-type'] ?? '';
       if (!jsonMediaType.test(contentType)) {
         throw new HttpProblem(415, `The request body must be application/json, not "${contentType || 'unspecified'}".`);
       }
-      try {
-        (request.event as { body: unknown }).body = JSON.parse(raw.toString('utf8'));
-      } catch (error) {
-        throw new HttpProblem(400, `The request body is not valid JSON: ${(error as Error).message}`);
-      }
+      await parser.before?.(request);
     },
   };
 }
+
+/** The body parser's failure: the JSON did not parse (it says why in cause.message). */
+function isMalformedJson(error: unknown): error is Error & { cause: { message?: string } } {
+  return (error as { cause?: { package?: unknown } } | undefined)?.cause?.package === BODY_PARSER;
+}
+
+/** Keywords whose failure a parameter's description explains better than Ajv ("must be <= 100"). */
+const boundKeywords = new Set(['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf']);
 
 /**
  * What a client should read, rather than Ajv's own wording: a regular expression or "one of
  * the allowed values" tells a client less than the contract's own description or the values.
  */
-function messageOf(error: ErrorObject): string {
+function messageOf(error: ErrorObject, isParameter: boolean): string {
+  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
+  if (typeof description === 'string' && (error.keyword === 'pattern' || (isParameter && boundKeywords.has(error.keyword)))) {
+    // The first clause of the description says what the value is ("A ULID (...).", "A whole number from 1 to 100; ...").
+    const what = description.split(/;|\.(?:\s|$)/)[0]!.trim();
+    return `must be ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
+  }
   if (error.keyword === 'additionalProperties') return 'is not a known field';
   if (error.keyword === 'type') {
     const types = String(error.params.type).split(',');
     return `must be ${types.map((type) => `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`).join(' or ')}`;
   }
   if (error.keyword === 'enum') return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
-  const description = (error.parentSchema as { description?: unknown } | undefined)?.description;
-  if (error.keyword === 'pattern' && typeof description === 'string') {
-    // The first clause of the description says what the value is ("A ULID (...).", "A whole number from 1 to 100; ...").
-    const what = description.split(/;|\.(?:\s|$)/)[0]!.trim();
-    return `must be ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
-  }
   return error.message ?? 'is invalid';
 }
 
@@ -77,7 +89,7 @@ export function fieldErrors(errors: readonly ErrorObject[]): ProblemFieldError[]
     const [, field, ...rest] = error.instancePath.split('/');
     const extra = error.keyword === 'additionalProperties' ? [String(error.params.additionalProperty)] : [];
     const path = [...rest, ...extra];
-    const message = messageOf(error);
+    const message = messageOf(error, field !== 'body');
     if (field === 'body') {
       return { pointer: `#/${path.join('/')}`, detail: `${path.length ? path.join('.') : 'the body'} ${message}` };
     }
@@ -99,6 +111,11 @@ export function problemErrors(): MiddlewareObj<APIGatewayProxyEventV2, HttpRespo
       const instance = request.event.rawPath;
       if (error instanceof HttpProblem) {
         request.response = problem(error.toDocument(instance), error.options.headers);
+        return;
+      }
+      if (isMalformedJson(error)) {
+        const detail = `The request body is not valid JSON: ${error.cause.message ?? 'it does not parse'}`;
+        request.response = problem(new HttpProblem(400, detail).toDocument(instance));
         return;
       }
       if (isValidationFailure(error)) {

@@ -1,21 +1,10 @@
 // RFC 9457 problem details: every error the API returns is one of these.
 
-export interface ProblemFieldError {
-  /** JSON Pointer into the request body (e.g. `#/callback_url`). */
-  pointer?: string;
-  /** The name of a path or query parameter. */
-  parameter?: string;
-  detail: string;
-}
+// Their shape is openapi.yaml's Problem, defined in resources.ts: a field the code puts in an
+// error is a field the contract declares.
+import type { ProblemDocument, ProblemFieldError } from './resources.ts';
 
-export interface ProblemDocument {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  errors?: ProblemFieldError[];
-}
+export type { ProblemDocument, ProblemFieldError } from './resources.ts';
 
 const titles: Record<number, string> = {
   400: 'Bad Request',

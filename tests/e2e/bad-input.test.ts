@@ -111,6 +111,13 @@ describe('POST /blobs refuses bad bodies', () => {
     expect((await call('POST', '/blobs', { body: '{}', contentType: 'application/json' })).response.status).toBe(201);
     expect((await call('POST', '/blobs', { body: '{}', contentType: 'application/json; charset=utf-8' })).response.status).toBe(201);
   });
+
+  it('a JSON media type in any case, or a +json one, is JSON (media types are case-insensitive)', async () => {
+    for (const contentType of ['Application/JSON', 'application/vnd.example+json', 'APPLICATION/JSON ; charset=UTF-8']) {
+      expect((await call('POST', '/blobs', { body: '{"max_labels": 3}', contentType })).response.status, contentType).toBe(201);
+    }
+    await expectProblem(await call('POST', '/blobs', { body: '{"max_labels": 3', contentType: 'Application/JSON' }), 400, /not valid JSON: .+/);
+  });
 });
 
 describe('GET /blobs/{blob_id}', () => {

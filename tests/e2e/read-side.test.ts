@@ -106,6 +106,8 @@ describe('GET /blobs', () => {
     ['?limit=0', 'limit'],
     ['?limit=101', 'limit'],
     ['?limit=ten', 'limit'],
+    ['?limit=2.5', 'limit'],
+    ['?limit=', 'limit'],
     ['?status=DONE', 'status'],
     ['?cursor=not-a-cursor', 'cursor'],
     // Valid JSON, of the wrong shape: each used to be a 500.
@@ -128,6 +130,13 @@ describe('GET /blobs', () => {
     const response = await fetch(`${stack.apiUrl}/blobs?limit=101&status=DONE`);
     expect(((await response.json()) as { errors: unknown[] }).errors).toEqual([
       { parameter: 'status', detail: 'status must be one of ACTION_REQUIRED, IN_PROGRESS, COMPLETED, FAILED, EXPIRED' },
+      { parameter: 'limit', detail: 'limit must be a whole number from 1 to 100' },
+    ]);
+  });
+
+  it('says the same of a limit that is not a number: the contract declares an integer', async () => {
+    const response = await fetch(`${stack.apiUrl}/blobs?limit=ten`);
+    expect(((await response.json()) as { errors: unknown[] }).errors).toEqual([
       { parameter: 'limit', detail: 'limit must be a whole number from 1 to 100' },
     ]);
   });

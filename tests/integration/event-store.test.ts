@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDb, type LocalDynamoDb, type StreamInsert } from '../../local/dynamodb.ts';
 import { loadTestTemplate } from '../support/template.ts';
@@ -13,13 +13,14 @@ import { decideCreate, decideUpload } from '../../shared/blob/decisions.ts';
 import { foldBlob } from '../../shared/blob/state.ts';
 import type { BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
-import { VersionConflictError } from '../../shared/event-store/event-store.ts';
+import { UnreadableEventError, VersionConflictError } from '../../shared/event-store/event-store.ts';
 
 const template = loadTestTemplate();
 const table = template.tables[0]!;
 let directory: string;
 let dynamodb: LocalDynamoDb;
 let store: DynamoDbEventStore;
+let documents: DynamoDBDocumentClient;
 const inserts: StreamInsert[] = [];
 let beforeCapture: (insert: StreamInsert) => Promise<void> = async () => {};
 
@@ -36,6 +37,7 @@ beforeAll(async () => {
   });
   const client = DynamoDBDocumentClient.from(dynamodb.client, { marshallOptions: { removeUndefinedValues: true } });
   store = new DynamoDbEventStore(client, table.name);
+  documents = client;
 });
 
 afterEach(() => {
@@ -173,6 +175,19 @@ describe('DynamoDbEventStore', () => {
     const error = await failing.append(created()).then(() => undefined, (caught: unknown) => caught);
     expect(error).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
     client.destroy();
+  });
+
+  it('parses what it reads: an item that is not a blob event is an UnreadableEventError, not a cast', async () => {
+    const first = created();
+    await store.append(first);
+    // Written past the store, as another writer or a bad migration could.
+    const item = { blob_id: first.blob_id, version: 2, type: 'BlobUploaded', schema_version: 1, occurred_at: first.occurred_at, data: { bucket: 'b' } };
+    await documents.send(new PutCommand({ TableName: table.name, Item: item }));
+    const error = await store.read(first.blob_id).catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(UnreadableEventError);
+    expect((error as UnreadableEventError).version).toBe(2);
+    expect(String((error as Error).message)).toMatch(/data\.key|key/);
+    await expect(store.readThrough(new Map([[first.blob_id, 2]]))).rejects.toBeInstanceOf(UnreadableEventError);
   });
 
   it('returns nothing for an unknown blob', async () => {

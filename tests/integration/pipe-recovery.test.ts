@@ -62,7 +62,7 @@ describe('the pipe after a crash between the write and the capture', () => {
     const store = new DynamoDbEventStore(DynamoDBDocumentClient.from(dynamodb.client), table.name);
     const blobId = '01JD8Y7N3Q4W5E6R7T8Y9V0K1P';
     const created = decideCreate(blobId, new Date(), { upload: { bucket: 'b', key: `uploads/${blobId}`, expires_at: new Date().toISOString() }, labeling: { max_labels: 10, min_confidence: 50 } });
-    const uploaded: BlobEvent = { ...created, version: 2, type: 'BlobUploaded', data: { bucket: 'b', key: `uploads/${blobId}`, size_bytes: 3 } };
+    const uploaded: BlobEvent = { ...created, version: 2, type: 'BlobUploaded', schema_version: 1, data: { bucket: 'b', key: `uploads/${blobId}`, size_bytes: 3 } };
     await store.append(created);
     await store.append(uploaded);
     expect(published).toHaveLength(0);

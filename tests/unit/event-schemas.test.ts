@@ -324,6 +324,14 @@ describe('the enrichment (publish-blob-events) publishes schema-valid events', (
     expect(published).toEqual(appended); // the MODIFY is not an append, so not an event
     for (const event of published) expectValid(schemaOf(event.type), event);
   });
+
+  it('parses each item: one that is not an event its schema describes is left out, the others published', async () => {
+    const [created, , uploaded] = domainEvents();
+    const damaged = { ...uploaded!, data: { ...uploaded!.data, size_bytes: 'large' } } as unknown as BlobEvent;
+    const unknownVersion = { ...uploaded!, schema_version: 7 } as unknown as BlobEvent;
+    const published = await publishBlobEvents([streamRecord(created!), streamRecord(damaged), streamRecord(unknownVersion)], lambdaContext);
+    expect(published).toEqual([created]);
+  });
 });
 
 describe('events the domain decides validate against their schema', () => {
@@ -365,7 +373,7 @@ describe('the schemas reject malformed events', () => {
     ['a version that is a string', (d) => (d.version = '3'), /\/version must be integer/],
     ['a version of 0', (d) => (d.version = 0), /\/version must be >= 2/],
     ['a blob_id that is not a ULID', (d) => (d.blob_id = '01m87arfeb9p1s7007nf10h0r4'), /\/blob_id must match pattern/],
-    ['a schema_version it does not describe', (d) => (d.schema_version = 3), /\/schema_version must be equal to one of the allowed values/],
+    ['a schema_version it does not describe', (d) => (d.schema_version = 99), /\/schema_version must be equal to one of the allowed values/],
     ['a callback_url in a schema_version 1, which had none', (d) => (d.schema_version = 1), /\/data\/callback_url boolean schema is false/],
     ['an occurred_at that is not a date-time', (d) => (d.occurred_at = '24/11/2026'), /occurred_at must match format/],
     ['an unknown field in data', (d) => (d.data!.labels_count = 5), /\/data must NOT have additional properties/],
