@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { closeDynaliteIteratorsOnReturn } from './dynalite-iterators.ts';
 import type { LocalTable } from './template.ts';
+
+closeDynaliteIteratorsOnReturn();
 
 export type DynamoItem = Record<string, AttributeValue>;
 
