@@ -2,7 +2,8 @@
 // Starts the local stack as a child process (as `npm start` would run), measures it and the raw
 // detector and DynamoDB on the same inputs, and prints a table of figures against targets.
 // A report, not a test: it exits 0 whatever the figures. All load goes to 127.0.0.1 and is
-// bounded in count and time (the whole run takes about two minutes).
+// bounded in count and time (the whole run takes about two minutes, then the memory soak
+// (bench/soak.ts) about three more; BENCH_SOAK_IMAGES=0 leaves it out).
 // BENCH_STACK_ROOT=/path/to/other/checkout runs that checkout's stack instead (before/after
 // comparisons; it needs local/start.mjs); the raw detector and DynamoDB figures always come
 // from this checkout.
@@ -26,6 +27,7 @@ import { DetectorPool } from '../local/rekognition/pool.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
 import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
+import { describeSoak, soak, SOAK_DEFAULTS, soakImages, soakRows, type SoakResult } from './soak.ts';
 
 const FIXTURES = fileURLToPath(new URL('../tests/fixtures/', import.meta.url));
 /** Three small PNGs and one 1280x1158 JPEG (people.jpg), cycled. */
@@ -213,6 +215,8 @@ interface Measurements {
   trips: Trip[];
   burst: BurstResult;
   posts: PostResult;
+  /** Absent when BENCH_SOAK_IMAGES=0. */
+  soak?: SoakResult;
 }
 
 /**
@@ -251,6 +255,12 @@ function tableRows(m: Measurements): Row[] {
     row('stack peak RSS (VmHWM at the end)', fixed(m.peakRssMiB, 0, ' MiB'), atMost(m.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MiB')),
     row('start to ready (spawn -> ready line)', ms(m.stack.spawnToReadyMs), atMost(m.stack.spawnToReadyMs, TARGETS.readyMs, '<= 3 s')),
     row('  of which ready_ms (reported by the stack)', ms(m.stack.readyMs)),
+    ...(m.soak
+      ? [
+          ...soakRows(m.soak),
+          row('stack peak RSS after the soak too (VmHWM)', fixed(m.soak.peakRssMiB, 0, ' MiB'), atMost(m.soak.peakRssMiB, TARGETS.peakRssMiB, '<= 400 MiB')),
+        ]
+      : []),
   ];
 }
 
@@ -302,7 +312,15 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
       `${posts.mainThreadMsDuring.toFixed(2)} ms during the run, ${posts.mainThreadMsAfter.toFixed(2)} ms after it (work that fell behind)`,
   );
   const peakRssMiB = procStatusMiB(pid, 'VmHWM');
-  return { workers, stack, idleRssMiB, peakRssMiB, rawRuns, rawMsBesideTrips, rawPutRuns, trips, burst, posts };
+
+  // Last, so that it leaves the other phases' figures alone.
+  let soakResult: SoakResult | undefined;
+  if (SOAK_DEFAULTS.images > 0) {
+    await waitForQuiet(pid);
+    soakResult = await soak(stack, soakImages(images), SOAK_DEFAULTS);
+    log(describeSoak(soakResult, SOAK_DEFAULTS.clients));
+  }
+  return { workers, stack, idleRssMiB, peakRssMiB, rawRuns, rawMsBesideTrips, rawPutRuns, trips, burst, posts, ...(soakResult && { soak: soakResult }) };
 }
 
 async function main(): Promise<void> {

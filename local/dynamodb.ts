@@ -8,9 +8,12 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
+import { closeDynaliteIteratorsOnReturn } from './dynalite-iterators.ts';
 import { guardServer, guardedHandler, type SafetyLogger } from './http-safety.ts';
 import { stackLogger } from './log.ts';
 import type { LocalTable } from './template.ts';
+
+closeDynaliteIteratorsOnReturn();
 
 export type DynamoItem = Record<string, AttributeValue>;
 
