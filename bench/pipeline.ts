@@ -23,6 +23,7 @@ import {
 } from './blob-client.ts';
 import { closedLoop, measureRawConditionalPuts, warmUp, type LoadLimits, type LoadResult } from './load.ts';
 import { DetectorPool } from '../local/rekognition/pool.ts';
+import { describeBundles, measureBundles } from './bundles.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
 import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
@@ -306,6 +307,8 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 }
 
 async function main(): Promise<void> {
+  // Before the stack starts, so that its load does not slow the fresh processes.
+  console.log(describeBundles(await measureBundles()));
   const workers = Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism()));
   const images = await loadImages();
   const stack = await startStackChild({ DETECTOR_WORKERS: String(workers) }, process.env.BENCH_STACK_ROOT);

@@ -6,7 +6,7 @@ import {
   InvalidImageFormatException,
   type Label as RekognitionLabel,
 } from '@aws-sdk/client-rekognition';
-import { rekognition } from '../aws.ts';
+import { rekognition } from '../aws/rekognition.ts';
 import type { BlobFailedData, BlobLabeledData, ImageInfo, Label, LabelingSettings } from '../blob/events.ts';
 
 export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFailedData };

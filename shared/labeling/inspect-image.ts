@@ -2,7 +2,7 @@
 // give a failed labeling its precise reason before Rekognition is asked anything.
 import { GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { imageSize } from 'image-size';
-import { s3 } from '../aws.ts';
+import { s3 } from '../aws/s3.ts';
 import type { BlobFailedData, ImageContentType, ImageInfo } from '../blob/events.ts';
 
 export interface ImageLimits {
