@@ -1,8 +1,9 @@
 // Cold start, per function: the bundle `sam build` would make (the template's esbuild settings)
 // and how long a fresh Node process takes to import it, median of IMPORT_RUNS processes.
 // Run alone with `npx tsx bench/bundles.ts`; `npm run bench` prints the same table first.
-// Bundles go to .local-build/bundles/ inside the checkout, so that a package the template marks
-// External resolves from node_modules as it would from the Lambda runtime's own copy.
+// Bundles go to node_modules/.cache/ (inside the checkout, so that a package the template marks
+// External resolves from node_modules as it would from the Lambda runtime's own copy; not
+// .local-build/, which every starting stack clears).
 import { execFile } from 'node:child_process';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,7 +67,7 @@ async function importOnce(fn: LocalFunction, codePath: string): Promise<{ wallMs
 }
 
 export async function measureBundles(): Promise<BundleFigure[]> {
-  const root = join(projectRoot, '.local-build', 'bundles');
+  const root = join(projectRoot, 'node_modules', '.cache', 'bench-bundles');
   rmSync(root, { recursive: true, force: true });
   const figures: BundleFigure[] = [];
   for (const fn of templateFunctions()) {

@@ -24,6 +24,7 @@ import {
 import { closedLoop, measureRawConditionalPuts, warmUp, type LoadLimits, type LoadResult } from './load.ts';
 import { DetectorPool } from '../local/rekognition/pool.ts';
 import { describeBundles, measureBundles } from './bundles.ts';
+import { measureCosts } from './costs.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
 import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
@@ -283,6 +284,8 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   const { trips, rawMs: rawMsBesideTrips } = await tripsTakingTurns(stack, workers, sequentialImages);
   log(describeTrips(trips, insideWorkerMs(poolBefore, await stackPoolStats(stack))));
   log(`raw detector taking turns with the trips: median ${median(rawMsBesideTrips).toFixed(0)} ms per image`);
+
+  console.log(await measureCosts(stack, images));
 
   await concurrentWarmUp(apiUrl, images);
   await waitForQuiet(pid);

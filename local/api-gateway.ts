@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { FunctionTimeoutError, type LambdaRuntime } from './lambda-runtime.ts';
 import type { LocalFunction } from './template.ts';
+import { serveUsage } from './usage.ts';
 
 const PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024; // HTTP APIs refuse larger requests
 const textTypes = /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
@@ -68,6 +69,7 @@ export class LocalApiGateway {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (serveUsage(req, res)) return;
     const body = await readLimited(req, PAYLOAD_LIMIT_BYTES);
     if (body === 'too-large') return send(res, 413, { message: 'Request Entity Too Large' });
     const url = new URL(req.url ?? '/', 'http://localhost');

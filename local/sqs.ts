@@ -8,6 +8,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
 import type { LambdaRuntime } from './lambda-runtime.ts';
 import type { LocalQueue, LocalQueueSource } from './template.ts';
+import { chunksOf, meter } from './usage.ts';
 
 interface StoredMessage {
   messageId: string;
@@ -50,6 +51,7 @@ export class LocalSqs {
   /** SendMessageBatch's promise: resolves once the messages would survive a crash. */
   async send(queueName: string, bodies: string[]): Promise<void> {
     if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
+    meter.sqsRequests(bodies.reduce((sum, body) => sum + chunksOf(Buffer.byteLength(body)), 0));
     const sentTimestamp = Date.now();
     await this.deps.queues.enqueue<StoredMessage>(
       storageName(queueName),
@@ -98,6 +100,8 @@ export class LocalSqs {
     entries: QueueEntry<StoredMessage>[],
   ): Promise<BatchOutcome> {
     const records = entries.map((entry) => this.record(queue, entry));
+    // ReceiveMessage that returned the batch, and the DeleteMessageBatch of what succeeded.
+    meter.sqsRequests(2);
     const response = (await this.deps.runtime.invoke(functionLogicalId, { Records: records } satisfies SQSEvent)) as SQSBatchResponse | null | undefined;
     if (!source.reportBatchItemFailures) return;
     const failures = response?.batchItemFailures ?? [];

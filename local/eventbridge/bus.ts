@@ -11,6 +11,7 @@ import type { LambdaRuntime } from '../lambda-runtime.ts';
 import type { LocalSqs } from '../sqs.ts';
 import type { LocalRule } from '../template.ts';
 import { compileEventPattern, type CompiledPattern } from './pattern-matcher.ts';
+import { meter } from '../usage.ts';
 
 export interface EventEnvelope {
   version: '0';
@@ -90,6 +91,7 @@ export class LocalEventBridge {
         continue;
       }
       const event = this.envelope(entry);
+      meter.events(busName, [Buffer.byteLength(JSON.stringify(entry))]);
       for (const rule of this.rules) {
         if (rule.busName !== busName || !rule.compiled.matches(event)) continue;
         if ('queue' in rule.target) {

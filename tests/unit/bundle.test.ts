@@ -11,8 +11,9 @@ import { samEsbuildOptions } from '../../scripts/sam-esbuild.ts';
 import { loadTestTemplate, projectRoot } from '../support/template.ts';
 
 const template = loadTestTemplate();
-// Inside the checkout, so that anything the template marks External resolves from node_modules.
-const outRoot = join(projectRoot, '.local-build', 'bundle-test');
+// Inside the checkout, so that anything the template marks External resolves from node_modules;
+// not in .local-build/, which a stack starting in a parallel test clears.
+const outRoot = join(projectRoot, 'node_modules', '.cache', 'bundle-test');
 
 afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
 
