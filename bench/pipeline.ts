@@ -24,6 +24,8 @@ import {
 } from './blob-client.ts';
 import { closedLoop, measureRawConditionalPuts, warmUp, type LoadLimits, type LoadResult } from './load.ts';
 import { DetectorPool } from '../local/rekognition/pool.ts';
+import { describeBundles, measureBundles } from './bundles.ts';
+import { measureCosts } from './costs.ts';
 import { describeRaw, measureRawDetector, type RawDetectorResult } from './raw-detector.ts';
 import { atLeast, atMost, fixed, formatTable, median, ms, percentile, row, type Row } from './report.ts';
 import { procStatusMiB, startStackChild, threadCpuMs, waitForQuiet, type StackChild } from './stack-child.ts';
@@ -293,6 +295,8 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
   log(describeTrips(trips, insideWorkerMs(poolBefore, await stackPoolStats(stack))));
   log(`raw detector taking turns with the trips: median ${median(rawMsBesideTrips).toFixed(0)} ms per image`);
 
+  console.log(await measureCosts(stack, images));
+
   await concurrentWarmUp(apiUrl, images);
   await waitForQuiet(pid);
   const burst = await pipelineBurst(stack, burstImages);
@@ -324,6 +328,8 @@ async function measure(stack: StackChild, workers: number, images: BenchImage[])
 }
 
 async function main(): Promise<void> {
+  // Before the stack starts, so that its load does not slow the fresh processes.
+  console.log(describeBundles(await measureBundles()));
   const workers = Number(process.env.DETECTOR_WORKERS ?? Math.min(2, availableParallelism()));
   const images = await loadImages();
   // The bench measures the pipeline, not the API's per-route throttle (ThrottlingRateLimit),

@@ -9,7 +9,7 @@
 import type { APIGatewayRequestAuthorizerEventV2, APIGatewaySimpleAuthorizerWithContextResult } from 'aws-lambda';
 import { bearerToken } from '../shared/auth/api-keys.ts';
 import { ApiKeyStore } from '../shared/auth/api-key-store.ts';
-import { dynamoDb } from '../shared/aws.ts';
+import { dynamoDb } from '../shared/aws/dynamodb.ts';
 import { apiKeysTable } from '../shared/config.ts';
 import type { ApiKeyAuthorizerContext } from '../shared/http/caller.ts';
 import { logger } from '../shared/logger.ts';

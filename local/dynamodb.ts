@@ -11,7 +11,9 @@ import dynalite from 'dynalite';
 import { closeDynaliteIteratorsOnReturn } from './dynalite-iterators.ts';
 import { guardServer, guardedHandler, type SafetyLogger } from './http-safety.ts';
 import { stackLogger } from './log.ts';
+import { consumedUnits, type TableShape } from './dynamodb-capacity.ts';
 import type { LocalTable } from './template.ts';
+import { meter } from './usage.ts';
 
 closeDynaliteIteratorsOnReturn();
 
@@ -55,8 +57,10 @@ export async function startDynamoDb(options: {
   const dynaliteHandler = backend.listeners('request')[0] as RequestListener;
   const streamTables = new Map(options.tables.filter((t) => t.streamViewType).map((t) => [t.name, t]));
 
+  const shapes = new Map(options.tables.map((table) => [table.name, shapeOf(table)]));
   const front = createServer(
     guardedHandler('dynamodb', logger, (req, res) => {
+      meterRequest(req, res, shapes);
       if (String(req.headers['x-amz-target'] ?? '').endsWith('.PutItem')) captureInsert(req, res, streamTables, options.onInsert);
       dynaliteHandler(req, res);
       // dynalite rethrows a request's error (`req.on('error', (err) => { throw err })`), so a
@@ -88,6 +92,36 @@ export async function startDynamoDb(options: {
       );
     },
   };
+}
+
+function shapeOf(table: LocalTable): TableShape {
+  const indexes = (table.globalSecondaryIndexes ?? []) as { KeySchema?: { AttributeName: string }[] }[];
+  return { indexKeys: indexes.map((index) => (index.KeySchema ?? []).map((key) => key.AttributeName)) };
+}
+
+/**
+ * Counts the request units a request consumed (local/usage.ts): from its body and the answer's.
+ * A conditional write that failed its condition still consumes its write units, as in DynamoDB.
+ */
+function meterRequest(req: IncomingMessage, res: ServerResponse, shapes: Map<string, TableShape>): void {
+  const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const end = res.end.bind(res) as (body?: string | Buffer) => ServerResponse;
+  res.end = ((body?: string | Buffer) => {
+    try {
+      const answer = body === undefined ? '' : body.toString();
+      const conditionFailed = res.statusCode === 400 && answer.includes('ConditionalCheckFailedException');
+      if (res.statusCode === 200 || conditionFailed) {
+        const request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Parameters<typeof consumedUnits>[1];
+        const response = res.statusCode === 200 && answer ? (JSON.parse(answer) as Parameters<typeof consumedUnits>[2]) : {};
+        meter.dynamodb(consumedUnits(operation, request, response, shapes));
+      }
+    } catch {
+      // An answer this meter cannot read is still the client's answer; it only goes uncounted.
+    }
+    return end(body);
+  }) as typeof res.end;
 }
 
 /**

@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 import type { Context } from 'aws-lambda';
 import type { LocalFunction } from './template.ts';
+import { meter } from './usage.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -65,7 +66,7 @@ export class LambdaRuntime {
       functionName: fn.name,
       functionVersion: '$LATEST',
       invokedFunctionArn: fn.arn,
-      memoryLimitInMB: '512',
+      memoryLimitInMB: String(fn.memorySizeMb),
       awsRequestId: requestId,
       logGroupName: `/aws/lambda/${fn.name}`,
       logStreamName: 'local',
@@ -82,6 +83,7 @@ export class LambdaRuntime {
         fn.timeoutSeconds * 1000,
       );
     });
+    const started = performance.now();
     try {
       return await Promise.race([
         store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: requestId }, () => handler(event, context)),
@@ -89,6 +91,7 @@ export class LambdaRuntime {
       ]);
     } finally {
       clearTimeout(timer);
+      meter.invocation(logicalId, performance.now() - started, fn);
     }
   }
 }

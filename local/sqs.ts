@@ -9,6 +9,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
 import type { LambdaRuntime } from './lambda-runtime.ts';
 import type { LocalQueue, LocalQueueSource } from './template.ts';
+import { chunksOf, meter } from './usage.ts';
 
 interface StoredMessage {
   messageId: string;
@@ -78,6 +79,7 @@ export class LocalSqs {
   /** SendMessageBatch's promise: resolves once the messages would survive a crash. */
   async send(queueName: string, bodies: string[], attributes?: Record<string, string>): Promise<void> {
     if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
+    meter.sqsRequests(bodies.reduce((sum, body) => sum + chunksOf(Buffer.byteLength(body)), 0));
     const sentTimestamp = Date.now();
     await this.deps.queues.enqueue<StoredMessage>(
       storageName(queueName),
@@ -193,6 +195,8 @@ export class LocalSqs {
     entries: QueueEntry<StoredMessage>[],
   ): Promise<BatchOutcome> {
     const records = entries.map((entry) => this.record(queue, entry));
+    // ReceiveMessage that returned the batch, and the DeleteMessageBatch of what succeeded.
+    meter.sqsRequests(2);
     for (const entry of entries) this.inFlight.set(entry.payload.messageId, { queue: queue.name, key: entry.key, receiveCount: entry.attempts + 1 });
     let response: SQSBatchResponse | null | undefined;
     try {

@@ -14,7 +14,12 @@ export interface LocalFunction {
   /** The TypeScript entry point (Metadata.BuildProperties.EntryPoints) and its export. */
   entryPoint: string;
   exportName: string;
+  /** Metadata.BuildProperties as written: what `sam build` hands esbuild (scripts/sam-esbuild.ts). */
+  buildProperties: Record<string, unknown>;
   timeoutSeconds: number;
+  /** What a deployment bills by (the bench prices invocations with these). */
+  memorySizeMb: number;
+  architecture: 'arm64' | 'x86_64';
   environment: Record<string, string>;
   httpRoutes: { method: string; path: string }[];
   /** The rules SAM makes for the function's EventBridgeRule events. */
@@ -482,7 +487,10 @@ class TemplateReader {
       arn: this.arn(logicalId),
       entryPoint: String(entryPoints[0]),
       exportName,
+      buildProperties: build,
       timeoutSeconds: Number(p.Timeout ?? globals.Timeout ?? 3),
+      memorySizeMb: Number(p.MemorySize ?? globals.MemorySize ?? 128),
+      architecture: architectureOf(p.Architectures ?? globals.Architectures),
       environment,
       httpRoutes: events.flatMap(([, e]) =>
         isObject(e) && e.Type === 'HttpApi' && isObject(e.Properties)
@@ -751,4 +759,9 @@ function checkParameter(name: string, value: string, declaration: JsonObject): v
   }
   if (declaration.MinLength !== undefined && value.length < Number(declaration.MinLength)) fail(`must be at least ${String(declaration.MinLength)} characters`);
   if (declaration.MaxLength !== undefined && value.length > Number(declaration.MaxLength)) fail(`must be at most ${String(declaration.MaxLength)} characters`);
+}
+
+/** SAM's default is x86_64; a function names at most one architecture. */
+function architectureOf(value: unknown): 'arm64' | 'x86_64' {
+  return Array.isArray(value) && value[0] === 'arm64' ? 'arm64' : 'x86_64';
 }

@@ -15,6 +15,7 @@ import type { LocalSqs } from '../sqs.ts';
 import type { AsyncInvokeConfig, LocalRule } from '../template.ts';
 import { ApiDestinationError, ApiDestinationTarget } from './api-destination.ts';
 import { compileEventPattern, type CompiledPattern } from './pattern-matcher.ts';
+import { meter } from '../usage.ts';
 
 export interface EventEnvelope {
   version: '0';
@@ -130,6 +131,7 @@ export class LocalEventBridge {
         continue;
       }
       const event = this.envelope(entry);
+      meter.events(busName, [Buffer.byteLength(JSON.stringify(entry))]);
       for (const rule of this.rules) {
         if (rule.busName !== busName || !rule.compiled.matches(event)) continue;
         if ('queue' in rule.target) {

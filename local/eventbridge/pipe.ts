@@ -10,6 +10,7 @@ import type { LambdaRuntime } from '../lambda-runtime.ts';
 import type { LocalPipe as PipeDefinition, LocalTable } from '../template.ts';
 import type { LocalEventBridge } from './bus.ts';
 import { compileEventPattern } from './pattern-matcher.ts';
+import { meter } from '../usage.ts';
 
 export interface StreamRecord {
   eventID: string;
@@ -124,6 +125,7 @@ export class LocalPipe {
     const { runtime, bus, queues, table } = this.deps;
     const selected = records.filter((record) => this.filters.length === 0 || this.filters.some((f) => f.matches(record)));
     if (selected.length > 0) {
+      meter.pipeRecords(selected.map((record) => Buffer.byteLength(JSON.stringify(record))));
       // With an enrichment, a batch is one record whenever a target parameter is dynamic (the
       // template reader sees to it), so every event it returns comes from selected[0].
       const enriched = this.definition.enrichmentFunction

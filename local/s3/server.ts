@@ -13,6 +13,7 @@ import { S3Error, renderErrorXml, toS3Error } from './errors.ts';
 import { formatTargetWithout, parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { QUERY_AUTH_PARAMS, authenticate, type Authenticated, type SignedRequest, type VerifierConfig } from './sigv4.ts';
 import { startUpstream, type Upstream, type UpstreamCreation, type UpstreamResponse } from './upstream.ts';
+import { meter } from '../usage.ts';
 
 // Local S3 stand-in: a front server on the public port that authenticates
 // every request the way S3 does (SigV4 header or presigned query), verifies
@@ -184,6 +185,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     const method = req.method ?? 'GET';
     // CORS preflights are unauthenticated in S3; s3rver answers from the bucket's CORS config.
     const auth = method === 'OPTIONS' ? undefined : await authenticate(signedRequest(req, target), verifierConfig(context));
+    // A listing is a GET on the bucket itself (/bucket or /bucket/), billed with the PUTs.
+    if (auth) meter.s3Request(method, !/^\/[^/]+\/[^/]/.test(target.path));
     const plan = auth && planBody(req, target, auth, context.maxObjectBytes);
     if (!continued) {
       res.writeContinue();

@@ -1,4 +1,4 @@
-import { dynamoDb } from '../aws.ts';
+import { dynamoDb } from '../aws/dynamodb.ts';
 import { config } from '../config.ts';
 import { DynamoDbEventStore } from './dynamodb-event-store.ts';
 import type { EventStore } from './event-store.ts';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-rekognition';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import type { SdkError } from '@smithy/types';
-import { rekognition } from '../aws.ts';
+import { rekognition } from '../aws/rekognition.ts';
 import type { BlobFailedData, BlobLabeledData, ImageInfo, Label, LabelingSettings } from '../blob/events.ts';
 
 export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFailedData };

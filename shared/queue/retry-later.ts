@@ -3,7 +3,7 @@
 // Lambda leaves a message reported as a batch item failure invisible for whatever timeout it
 // has at that moment, and its receive count keeps counting towards the redrive policy.
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
-import { sqs } from '../aws.ts';
+import { sqs } from '../aws/sqs.ts';
 
 /** SQS's largest visibility timeout: 12 hours. */
 export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;

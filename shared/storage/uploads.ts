@@ -1,7 +1,7 @@
 // Where images are uploaded: one object per blob, reached by a presigned PUT URL.
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, PutObjectCommand, S3ServiceException } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { s3 } from '../aws.ts';
+import { s3 } from '../aws/s3.ts';
 
 const UPLOAD_PREFIX = 'uploads/';
 

@@ -6,7 +6,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BlobEvent } from '../../shared/blob/events.ts';
-import { localCredentials, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+import type { Usage } from '../../local/usage.ts';
+import { eventually, localCredentials, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
@@ -49,6 +50,33 @@ async function detectLabelsCalls(): Promise<number> {
 }
 
 describe('the blob workflow', () => {
+  // First in the file, so that no earlier test's leftovers (projections, redeliveries) are counted.
+  it('counts what one labeled image asked of AWS, for the bench to price', async () => {
+    await fetch(`${stack.apiUrl}/_local/usage`, { method: 'DELETE' });
+    const { blob } = await createBlob();
+    expect((await upload(blob.upload_url!, fixture('horse.png'), 'image/png')).status).toBe(200);
+    expect((await waitForStatus(stack, blob.blob_id, ['COMPLETED', 'FAILED'])).invocation_status).toBe('COMPLETED');
+
+    const readUsage = async () => (await (await fetch(`${stack.apiUrl}/_local/usage`)).json()) as Usage;
+    // The projector runs after BlobLabeled reached the bus: wait for its third event's row.
+    const usage = await eventually(async () => {
+      const counted = await readUsage();
+      return counted.pipes.requests >= 3 && (counted.lambda.ProjectBlobFunction?.invocations ?? 0) >= 1 && counted;
+    });
+    const invocations = (id: string) => usage.lambda[id]?.invocations ?? 0;
+    expect([invocations('CreateBlobFunction'), invocations('RecordUploadFunction'), invocations('LabelBlobFunction')]).toEqual([1, 1, 1]);
+    expect(invocations('PublishBlobEventsFunction')).toBe(3); // BlobCreated, BlobUploaded, BlobLabeled
+    expect(invocations('SendCallbackFunction')).toBe(0); // no callback_url: the rule never matches
+    expect(usage.lambda.LabelBlobFunction).toMatchObject({ memorySizeMb: 512, architecture: 'arm64' });
+    expect(usage.eventBridge).toEqual({ customEvents: 3, awsServiceEvents: 1 });
+    expect(usage.s3).toMatchObject({ putClass: 1, deletes: 1 }); // the upload; the labeler's clean-up
+    expect(usage.s3.getClass).toBeGreaterThanOrEqual(1); // the labeler reads the image
+    // Three log appends of a small item, then read-model rows in the table and its indexes.
+    expect(usage.dynamodb.writeUnits).toBeGreaterThanOrEqual(3 + 3);
+    expect(usage.dynamodb.readUnits).toBeGreaterThan(0);
+    expect(usage.sqs.requests).toBeGreaterThanOrEqual(3 + 2); // three rule deliveries, one receive and delete
+  });
+
   it('creates a blob that is waiting for its upload, and reads it back at once', async () => {
     const { blob, location } = await createBlob();
     expect(blob.blob_id).toMatch(ULID);

@@ -125,6 +125,19 @@ describe('the callback connects to the address it checked', () => {
     await expect(metadata).rejects.toMatchObject({ refusal: { reason: 'metadata', address: '169.254.169.254' } });
   });
 
+  it('gives up on a receiver that never answers, as worth retrying', async () => {
+    const silent = createServer(() => undefined); // takes the request, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.2', resolve));
+    try {
+      const url = `http://hooks.example.com:${(silent.address() as AddressInfo).port}/slow`;
+      const sending = sendCallback({ ...callback('/slow'), url }, secret, { allowList, resolve: rebinding(['127.0.0.2'], []), timeoutMs: 300 });
+      await expect(sending).rejects.toBeInstanceOf(CallbackRetryableError);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
   it('takes a name the resolver cannot find as worth retrying', async () => {
     const resolve: Resolver = async () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND hooks.example.com'), { code: 'ENOTFOUND' });

@@ -1,0 +1,35 @@
+// The esbuild options `sam build` derives from a function's Metadata.BuildProperties, so the
+// bundle test and the bench bundle each function exactly as a deployment would.
+import type { BuildOptions } from 'esbuild';
+
+function list(value: unknown): string[] {
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+/** `Banner: ['js=...']` and `OutExtension: ['.js=.mjs']` are lists of key=value pairs. */
+function pairs(value: unknown): Record<string, string> {
+  return Object.fromEntries(
+    list(value).map((pair) => {
+      const at = pair.indexOf('=');
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
+}
+
+export function samEsbuildOptions(buildProperties: Record<string, unknown>, projectRoot: string): BuildOptions {
+  const p = buildProperties;
+  return {
+    entryPoints: list(p.EntryPoints).map((entry) => `${projectRoot}${entry}`),
+    bundle: true,
+    platform: 'node',
+    format: p.Format === 'esm' ? 'esm' : 'cjs',
+    target: String(p.Target ?? 'es2020'),
+    minify: p.Minify === true,
+    sourcemap: p.Sourcemap === true,
+    external: list(p.External),
+    ...(typeof p.MainFields === 'string' && { mainFields: p.MainFields.split(',') }),
+    banner: pairs(p.Banner),
+    outExtension: pairs(p.OutExtension),
+    logLevel: 'silent',
+  };
+}
