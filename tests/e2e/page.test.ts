@@ -71,6 +71,15 @@ describe.skipIf(!chromium)('the web page in Chromium (skipped without Chromium: 
   // Generous limits: the machines that run this are shared, and the detector may be cold.
   it('labels a picked photo: progress, the image with its box named, labels, the list and the timeline', { timeout: 120_000 }, async () => {
     const { page, problems } = await openPage();
+    // Every text the card's status line shows, as it changes.
+    await page.locator('#uploads').evaluate((uploads) => {
+      const seen: string[] = [];
+      Object.assign(uploads, { seen });
+      new uploads.ownerDocument.defaultView!.MutationObserver(() => {
+        const text = uploads.querySelector('.status')?.textContent;
+        if (text && text !== seen.at(-1)) seen.push(text);
+      }).observe(uploads, { subtree: true, childList: true, characterData: true });
+    });
     await page.setInputFiles('#file-input', photo);
 
     const card = page.locator('.upload').first();
@@ -78,6 +87,11 @@ describe.skipIf(!chromium)('the web page in Chromium (skipped without Chromium: 
     await card.locator('.status.COMPLETED, .status.FAILED, .status.EXPIRED, .status.error').waitFor({ timeout: 60_000 });
     expect(await card.locator('.status').innerText()).toBe('COMPLETED: 4 labels');
     await card.locator('.box[data-label="Cat"]').waitFor();
+    // It showed the upload's bytes going out, then the labeling, live.
+    const statuses = (await page.locator('#uploads').evaluate((uploads) => (uploads as unknown as { seen: string[] }).seen)) as string[];
+    expect(statuses.some((text) => /^Uploading… \d+%$/.test(text)), statuses.join(' | ')).toBe(true);
+    expect(statuses.indexOf('Uploaded; waiting for labels…')).toBeGreaterThan(statuses.findIndex((text) => text.startsWith('Uploading')));
+    expect(statuses.at(-1)).toBe('COMPLETED: 4 labels');
     const blobId = (await card.getAttribute('data-blob-id'))!;
     expect(blobId).toMatch(/^[0-9A-Z]{26}$/);
     await expect.poll(() => card.locator('.labels li').first().innerText(), POLL).toMatch(/^Cat\s+\d+\.\d%$/);
