@@ -2,7 +2,8 @@
 // started stack. A photo goes in through the file input, as a user picks it; the test waits for
 // what the user would see: the label, a box drawn on the image, the blob in the list, its events.
 // UPDATE_SCREENSHOT=1 also writes the README's screenshot (docs/page.png).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ImageLabelingClient } from '@image-labeling/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -145,6 +146,43 @@ describe.skipIf(!chromium)('the web page in Chromium (skipped without Chromium: 
       // A palette PNG: the screenshot stays small enough for the repository.
       await sharp(png).png({ palette: true, quality: 90, effort: 10 }).toFile(screenshotPath);
     }
+    await page.close();
+  });
+
+  it('shows the answer to the newest filter, even when an older one answers later', async () => {
+    // A COMPLETED blob that the list endpoint shows (its read model follows within moments).
+    const done = await new ImageLabelingClient({ baseUrl: stack.apiUrl }).labelImage(readFileSync(photo));
+    await expect.poll(async () => (await stack.api.GET('/blobs', { params: { query: { status: 'COMPLETED' } } })).data?.items.length, POLL).toBeGreaterThan(0);
+    expect(done.invocation_status).toBe('COMPLETED');
+
+    // Answers do not always come back in order; here the first one is held back until the
+    // second has been shown (the route delays the real answer, a fault this stack cannot cause).
+    let releaseSlow!: () => void;
+    const slowHeld = new Promise<void>((resolve) => (releaseSlow = resolve));
+    const { page, problems } = await openPage(undefined, async (page) => {
+      await page.route(`${stack.apiUrl}/blobs?*`, async (route) => {
+        if (new URL(route.request().url()).searchParams.get('status') === 'COMPLETED') await slowHeld;
+        await route.continue().catch(() => undefined); // the page may have given up on it
+      });
+    });
+    // The slow request's end, whichever it is: answered, or abandoned by the page.
+    const slowEnded = new Promise<void>((resolve) => {
+      const ended = (request: { url(): string }) => request.url().includes('status=COMPLETED') && resolve();
+      page.on('requestfinished', ended);
+      page.on('requestfailed', ended);
+    });
+    await page.selectOption('#filter-status', 'COMPLETED');
+    await page.click('#filters button[type="submit"]');
+    await page.fill('#filter-label', 'Giraffe');
+    await page.selectOption('#filter-status', '');
+    await page.click('#filters button[type="submit"]');
+    await expect.poll(() => page.locator('#recent-message').innerText(), POLL).toBe('No blobs match.');
+    releaseSlow();
+    await slowEnded;
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+    expect(await page.locator('#blobs li').count()).toBe(0);
+    expect(await page.locator('#recent-message').innerText()).toBe('No blobs match.');
+    expect(problems).toEqual([]);
     await page.close();
   });
 

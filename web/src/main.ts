@@ -131,18 +131,33 @@ function currentFilter(): ListBlobsQuery {
   return { ...(label ? { label } : {}), ...(status ? { status } : {}) };
 }
 
+/** The newest request wins: an answer to an older one (another filter) must not overwrite it. */
+function latestOnly(): () => AbortSignal {
+  let current: AbortController | undefined;
+  return () => {
+    current?.abort();
+    current = new AbortController();
+    return current.signal;
+  };
+}
+const listSignal = latestOnly();
+const timelineSignal = latestOnly();
+
 async function refreshRecent(append = false): Promise<void> {
   const message = $('#recent-message');
   const list = $('#blobs');
+  const signal = listSignal();
   try {
     const query = { ...currentFilter(), limit: '20', ...(append && nextCursor ? { cursor: nextCursor } : {}) };
-    const page = await withApiKey((client) => client.listBlobs(query));
+    const page = await withApiKey((client) => client.listBlobs(query, { signal }));
+    if (signal.aborted) return;
     if (!append) list.replaceChildren();
     for (const blob of page.items) list.append(blobRow(blob));
     nextCursor = page.next_cursor;
     $<HTMLButtonElement>('#more').hidden = !nextCursor;
     message.textContent = list.childElementCount ? '' : 'No blobs match.';
   } catch (error) {
+    if (signal.aborted) return;
     message.textContent = `Could not list blobs: ${describe(error)}`;
   }
 }
@@ -208,8 +223,10 @@ async function showTimeline(blobId: string): Promise<void> {
   section.hidden = false;
   heading.textContent = `Events of ${blobId}`;
   list.replaceChildren();
+  const signal = timelineSignal();
   try {
-    const log = await withApiKey((client) => client.getBlobEvents(blobId));
+    const log = await withApiKey((client) => client.getBlobEvents(blobId, { signal }));
+    if (signal.aborted) return;
     for (const event of log.events) {
       const item = element(
         'li',
@@ -223,6 +240,7 @@ async function showTimeline(blobId: string): Promise<void> {
       list.append(item);
     }
   } catch (error) {
+    if (signal.aborted) return;
     list.append(element('li', { textContent: `Could not read the events: ${describe(error)}` }));
   }
   heading.focus();
