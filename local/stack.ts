@@ -103,6 +103,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     port: options.s3Port,
     directory: join(options.dataDirectory, 's3'),
     buckets: template.buckets.map((bucket) => bucket.name),
+    cors: Object.fromEntries(template.buckets.map((bucket) => [bucket.name, bucket.corsRules])),
     credentials: LOCAL_CREDENTIALS,
     region,
     onObjectCreated: async (object: ObjectCreated) => {

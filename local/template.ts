@@ -122,6 +122,16 @@ export interface LocalBucket {
   logicalId: string;
   name: string;
   eventBridgeEnabled: boolean;
+  /** CorsConfiguration.CorsRules, as the template declares them (the local S3 answers by them). */
+  corsRules: LocalCorsRule[];
+}
+
+export interface LocalCorsRule {
+  allowedMethods: string[];
+  allowedOrigins: string[];
+  allowedHeaders: string[];
+  exposedHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 export interface LocalPipe {
@@ -196,6 +206,23 @@ const intrinsicTags: Tags = ['Ref', 'GetAtt', 'Sub', 'Join', 'Select', 'Split', 
     }));
   },
 ) as Tags;
+
+function corsRule(logicalId: string, rule: JsonObject): LocalCorsRule {
+  const strings = (name: string): string[] => {
+    const value = rule[name] ?? [];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+      throw new TemplateError(`${logicalId}: CorsRules ${name} must be a list of strings`);
+    }
+    return value;
+  };
+  return {
+    allowedMethods: strings('AllowedMethods'),
+    allowedOrigins: strings('AllowedOrigins'),
+    allowedHeaders: strings('AllowedHeaders'),
+    exposedHeaders: strings('ExposedHeaders'),
+    ...(typeof rule.MaxAge === 'number' && { maxAgeSeconds: rule.MaxAge }),
+  };
+}
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -458,7 +485,13 @@ class TemplateReader {
     const p = this.properties(resource);
     const notifications = isObject(p.NotificationConfiguration) ? p.NotificationConfiguration : {};
     const eventBridge = isObject(notifications.EventBridgeConfiguration) ? notifications.EventBridgeConfiguration : {};
-    return { logicalId, name: this.physicalName(logicalId), eventBridgeEnabled: eventBridge.EventBridgeEnabled === true };
+    const cors = isObject(p.CorsConfiguration) && Array.isArray(p.CorsConfiguration.CorsRules) ? p.CorsConfiguration.CorsRules : [];
+    return {
+      logicalId,
+      name: this.physicalName(logicalId),
+      eventBridgeEnabled: eventBridge.EventBridgeEnabled === true,
+      corsRules: cors.filter(isObject).map((rule) => corsRule(logicalId, rule)),
+    };
   }
 
   private function(logicalId: string, resource: JsonObject): LocalFunction {

@@ -12,7 +12,7 @@ import { findDeclaredChecksum, parseChecksumName, type DeclaredChecksum } from '
 import { S3Error, renderErrorXml, toS3Error } from './errors.ts';
 import { formatTargetWithout, parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { QUERY_AUTH_PARAMS, authenticate, type Authenticated, type SignedRequest, type VerifierConfig } from './sigv4.ts';
-import { startUpstream, type Upstream, type UpstreamCreation, type UpstreamResponse } from './upstream.ts';
+import { startUpstream, type BucketCorsRule, type Upstream, type UpstreamCreation, type UpstreamResponse } from './upstream.ts';
 import { meter } from '../usage.ts';
 
 // Local S3 stand-in: a front server on the public port that authenticates
@@ -39,6 +39,8 @@ export interface StartS3Options {
   port?: number;
   directory: string;
   buckets: string[];
+  /** Each bucket's CORS rules (by bucket name), answered as S3 answers them: preflights and response headers. */
+  cors?: Record<string, readonly BucketCorsRule[]>;
   credentials: { accessKeyId: string; secretAccessKey: string };
   region: string;
   /** Largest body accepted in one request; defaults to S3's 5 GiB single-PUT limit. */
@@ -111,7 +113,12 @@ const IN_MEMORY_BUDGET_BYTES = 16 * 1024 * 1024;
 export async function startS3(options: StartS3Options): Promise<RunningS3> {
   await mkdir(options.directory, { recursive: true });
   const spoolDirectory = await mkdtemp(join(tmpdir(), 'local-s3-spool-'));
-  const upstream = await startUpstream({ directory: options.directory, buckets: options.buckets, region: options.region });
+  const upstream = await startUpstream({
+    directory: options.directory,
+    buckets: options.buckets,
+    region: options.region,
+    ...(options.cors && { cors: options.cors }),
+  });
   const logger = options.logger ?? stackLogger;
   const context: Context = {
     options,

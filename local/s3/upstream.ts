@@ -82,13 +82,31 @@ const CORRELATION_HEADER = 'x-local-s3-correlation';
 // dummy account makes it treat forwarded (already verified) requests as signed.
 const S3RVER_ACCESS_KEY = 'S3RVER';
 
-export async function startUpstream(options: { directory: string; buckets: readonly string[]; region: string }): Promise<Upstream> {
+/** A bucket's CORS rule (CloudFormation's CorsRules, S3's CORSRule). */
+export interface BucketCorsRule {
+  readonly allowedMethods: readonly string[];
+  readonly allowedOrigins: readonly string[];
+  readonly allowedHeaders: readonly string[];
+  readonly exposedHeaders: readonly string[];
+  readonly maxAgeSeconds?: number;
+}
+
+export async function startUpstream(options: {
+  directory: string;
+  buckets: readonly string[];
+  region: string;
+  cors?: Readonly<Record<string, readonly BucketCorsRule[]>>;
+}): Promise<Upstream> {
   const s3rver = new S3rver({
     silent: true,
     directory: options.directory,
     resetOnClose: false,
     vhostBuckets: false,
-    configureBuckets: options.buckets.map((name) => ({ name, configs: [] })),
+    // s3rver answers CORS preflights and adds CORS headers from a bucket's CORSConfiguration.
+    configureBuckets: options.buckets.map((name) => {
+      const rules = options.cors?.[name] ?? [];
+      return { name, configs: rules.length > 0 ? [corsConfigurationXml(rules)] : [] };
+    }),
   });
   await s3rver.configureBuckets();
   // Only the front server reaches s3rver, and it sets X-Forwarded-*, so URLs
@@ -134,6 +152,22 @@ export async function startUpstream(options: { directory: string; buckets: reado
       await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
     },
   };
+}
+
+function corsConfigurationXml(rules: readonly BucketCorsRule[]): string {
+  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const elements = (name: string, values: readonly string[]) => values.map((value) => `<${name}>${escape(value)}</${name}>`).join('');
+  const corsRules = rules.map(
+    (rule) =>
+      '<CORSRule>' +
+      elements('AllowedOrigin', rule.allowedOrigins) +
+      elements('AllowedMethod', rule.allowedMethods) +
+      elements('AllowedHeader', rule.allowedHeaders) +
+      elements('ExposeHeader', rule.exposedHeaders) +
+      (rule.maxAgeSeconds === undefined ? '' : `<MaxAgeSeconds>${rule.maxAgeSeconds}</MaxAgeSeconds>`) +
+      '</CORSRule>',
+  );
+  return `<CORSConfiguration>${corsRules.join('')}</CORSConfiguration>`;
 }
 
 function recordCreations(
