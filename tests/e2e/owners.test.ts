@@ -5,7 +5,14 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+  waitUntilTableNotExists,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, localCredentials, startStackProcess, type StackProcess } from '../support/stack-process.ts';
@@ -181,29 +188,78 @@ describe('two owners, each with an API key', () => {
 });
 
 describe('a read model written before owners', () => {
-  it('is never listed to anyone, and the rebuild replaces it with owner-keyed rows', async () => {
-    const documents = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: 'us-east-1', credentials: localCredentials }));
-    const scan = async () => (await documents.send(new ScanCommand({ TableName: readModelTable, ConsistentRead: true }))).Items ?? [];
-    const ownerKeyed = (await scan()).map((row) => `${row.pk}/${row.sk}`).sort();
-    const listings = async () =>
-      Promise.all((['alice', 'bob'] as const).flatMap((owner) => ['', '?status=ACTION_REQUIRED', '?label=Cat'].map(async (query) => idsOf(await list(owner, query)))));
-    const before = await listings();
-    // Rows as the read model wrote them before owners: one list for everyone, status and label
-    // partitions shared by all (here of a blob whose log is gone, so the rebuild cannot remake them).
-    const blob = { blob_id: unknownId, invocation_status: 'ACTION_REQUIRED', blob: { blob_id: unknownId, invocation_status: 'ACTION_REQUIRED' } };
-    await documents.send(new PutCommand({ TableName: readModelTable, Item: { ...blob, pk: `BLOB#${unknownId}`, sk: 'BLOB', version: 1, list_pk: 'BLOBS', status_pk: 'STATUS#ACTION_REQUIRED' } }));
-    await documents.send(new PutCommand({ TableName: readModelTable, Item: { pk: 'LABEL#Cat', sk: unknownId, blob_id: unknownId, invocation_status: 'COMPLETED' } }));
-    // The owners' keys never match them.
-    expect(await listings()).toEqual(before);
-    expect(JSON.stringify(before)).not.toContain(unknownId);
-
+  const documents = () =>
+    DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: 'us-east-1', credentials: localCredentials }));
+  const scan = async () => ((await documents().send(new ScanCommand({ TableName: readModelTable, ConsistentRead: true }))).Items ?? []) as Record<string, unknown>[];
+  const keysOf = (rows: Record<string, unknown>[]) => rows.map((row) => `${String(row.pk)}/${String(row.sk)}`).sort();
+  const listings = async () =>
+    Promise.all((['alice', 'bob'] as const).flatMap((owner) => ['', '?status=ACTION_REQUIRED', '?label=Cat'].map(async (query) => idsOf(await list(owner, query)))));
+  const rebuild = async () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'scripts/rebuild-projections.ts', '--from-scratch'], {
       cwd: projectRoot,
       env: { ...process.env, DATA_DIR: stack.dataDirectory },
     });
-    expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toMatchObject({ blobs: 4 });
-    // The old rows are gone; what is left is exactly what the live projector wrote.
-    expect((await scan()).map((row) => `${row.pk}/${row.sk}`).sort()).toEqual(ownerKeyed);
+    return JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+  };
+
+  it('is never listed to anyone: the owner-keyed queries do not match its rows, and the rebuild clears them', async () => {
+    const ownerKeyed = keysOf(await scan());
+    const before = await listings();
+    // Rows as the read model wrote them before owners: one list for everyone, status and label
+    // partitions shared by all (here of a blob whose log is gone, so the rebuild cannot remake them).
+    const blob = { blob_id: unknownId, invocation_status: 'ACTION_REQUIRED', blob: { blob_id: unknownId, invocation_status: 'ACTION_REQUIRED' } };
+    await documents().send(new PutCommand({ TableName: readModelTable, Item: { ...blob, pk: `BLOB#${unknownId}`, sk: 'BLOB', version: 1, list_pk: 'BLOBS', status_pk: 'STATUS#ACTION_REQUIRED' } }));
+    await documents().send(new PutCommand({ TableName: readModelTable, Item: { pk: 'LABEL#Cat', sk: unknownId, blob_id: unknownId, invocation_status: 'COMPLETED' } }));
     expect(await listings()).toEqual(before);
+    expect(JSON.stringify(before)).not.toContain(unknownId);
+
+    expect(await rebuild()).toMatchObject({ blobs: 4 });
+    // The old rows are gone; what is left is exactly what the live projector wrote.
+    expect(keysOf(await scan())).toEqual(ownerKeyed);
+    expect(await listings()).toEqual(before);
+  });
+
+  it("locally, made before the Unfinished index: lists nothing until the rebuild remakes the table from the template", async () => {
+    const live = await scan();
+    const before = await listings();
+    // The table as template.yaml declared it before owners, with every row in the old format.
+    const client = new DynamoDBClient({ endpoint: stack.endpoints.dynamodb, region: 'us-east-1', credentials: localCredentials });
+    const index = (name: string, hash: string) => ({
+      IndexName: name,
+      KeySchema: [{ AttributeName: hash, KeyType: 'HASH' as const }, { AttributeName: 'blob_id', KeyType: 'RANGE' as const }],
+      Projection: { ProjectionType: 'ALL' as const },
+    });
+    const waiting = { client, minDelay: 1, maxDelay: 2, maxWaitTime: 30 };
+    await client.send(new DeleteTableCommand({ TableName: readModelTable }));
+    await waitUntilTableNotExists(waiting, { TableName: readModelTable });
+    await client.send(
+      new CreateTableCommand({
+        TableName: readModelTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+        AttributeDefinitions: ['pk', 'sk', 'blob_id', 'list_pk', 'status_pk'].map((name) => ({ AttributeName: name, AttributeType: 'S' as const })),
+        GlobalSecondaryIndexes: [index('All', 'list_pk'), index('ByStatus', 'status_pk')],
+      }),
+    );
+    await waitUntilTableExists(waiting, { TableName: readModelTable });
+    for (const row of live) {
+      const { owner: _owner, unfinished_pk: _unfinished, ...rest } = row;
+      const old =
+        row.sk === 'BLOB'
+          ? { ...rest, list_pk: 'BLOBS', status_pk: `STATUS#${String(row.invocation_status)}` }
+          : { ...rest, pk: `LABEL#${String(row.pk).split('#LABEL#')[1]}` };
+      await documents().send(new PutCommand({ TableName: readModelTable, Item: old }));
+    }
+    // Nobody sees anything until the rebuild, least of all another owner's blobs.
+    expect((await listings()).flat()).toEqual([]);
+
+    expect(await rebuild()).toMatchObject({ blobs: 4, recreated_table: expect.any(String) });
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: readModelTable }));
+    expect(Table!.GlobalSecondaryIndexes!.map((gsi) => gsi.IndexName).sort()).toEqual(['All', 'ByStatus', 'Unfinished']);
+    expect(keysOf(await scan())).toEqual(keysOf(live));
+    expect(await listings()).toEqual(before);
+    // A second rebuild leaves the table as it is.
+    expect(await rebuild()).not.toHaveProperty('recreated_table');
+    client.destroy();
   });
 });
