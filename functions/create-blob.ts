@@ -6,6 +6,7 @@ import { toBlobResource } from '../shared/blob/representation.ts';
 import { evolve } from '../shared/blob/state.ts';
 import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
+import { callerOf } from '../shared/http/caller.ts';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { HttpProblem } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -47,6 +48,7 @@ async function createBlob(event: HttpEvent<'createBlob'>) {
       min_confidence: request.min_confidence ?? labelingDefaults.min_confidence,
     },
     ...(request.callback_url && { callback_url: request.callback_url }),
+    owner: callerOf(event).owner,
   });
   // A fresh ULID has no log to read: the conditional put alone guards version 1.
   await eventStore().append(created);

@@ -1,4 +1,5 @@
-// GET /blobs?status=&label=&limit=&cursor=: blobs from the read model, newest first.
+// GET /blobs?status=&label=&limit=&cursor=: the caller's blobs from the read model, newest first.
+import { callerOf } from '../shared/http/caller.ts';
 import { decodeCursor, encodeCursor } from '../shared/http/cursor.ts';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { json } from '../shared/http/responses.ts';
@@ -9,13 +10,16 @@ import { isStartKeyOf } from '../shared/read-model/blob-projection.ts';
 
 async function listBlobs(event: HttpEvent<'listBlobs'>) {
   const query = event.queryStringParameters ?? {};
+  const { owner } = callerOf(event);
   const filters = { status: query.status ?? null, label: query.label ?? null };
   const startKey = query.cursor ? decodeCursor(query.cursor, filters) : undefined;
-  if (startKey && !isStartKeyOf({ ...(query.status && { status: query.status }), ...(query.label && { label: query.label }) }, startKey)) {
+  // A cursor is a position in one owner's partition: another owner's is refused, not followed.
+  if (startKey && !isStartKeyOf({ owner, ...(query.status && { status: query.status }), ...(query.label && { label: query.label }) }, startKey)) {
     const detail = 'cursor is not one this API handed out';
     throw new HttpProblem(400, `The ${detail}.`, { errors: [{ parameter: 'cursor', detail }] });
   }
   const page = await blobProjection().page({
+    owner,
     ...(query.status && { status: query.status }),
     ...(query.label && { label: query.label }),
     limit: query.limit ?? 20,

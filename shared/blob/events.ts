@@ -295,7 +295,22 @@ export const BlobCreated = blobEvent('BlobCreated', {
     'A client asked for a blob (POST /blobs): it has an upload URL and waits for its image (invocation_status ACTION_REQUIRED). Always the blob\'s first event.',
   position: z.literal(1).describe("Position in the blob's log; a blob's log always starts with BlobCreated."),
   occurredAt: "When the blob was requested (the API's requested_on).",
-  versions: [{ data: BlobCreatedDataV1 }],
+  versions: [
+    { data: BlobCreatedDataV1 },
+    {
+      data: BlobCreatedDataV1.extend({
+        owner: z
+          .string()
+          .min(1)
+          .describe(
+            "Who created the blob: the caller the authorizer identified (the API key's owner, the token's sub, or `anonymous` when the API is open). Only this owner sees the blob.",
+          )
+          .meta({ examples: ['alice'] })
+          .optional(),
+      }),
+      change: 'added the optional data.owner (a blob without one belongs to the anonymous owner)',
+    },
+  ],
 });
 
 export const BlobUploaded = blobEvent('BlobUploaded', {

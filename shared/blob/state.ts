@@ -13,11 +13,19 @@ export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPL
 });
 export type InvocationStatus = z.infer<typeof InvocationStatus>;
 
+/**
+ * The owner of every blob when the API is open (AuthMode None), and of every blob created
+ * before BlobCreated recorded its owner (schema_version 1): the API was open then.
+ */
+export const ANONYMOUS_OWNER = 'anonymous';
+
 /** The state of a blob; once it is labeled, what labeling produced too (BlobLabeled's data). */
 export interface BlobState extends Partial<LabelingResult> {
   blob_id: string;
   /** The version of the last event folded in; the next append expects version + 1. */
   version: number;
+  /** Who created it; only this owner may see it (the API answers others as if it did not exist). */
+  owner: string;
   invocation_status: InvocationStatus;
   requested_on: string;
   upload: BlobCreatedData['upload'];
@@ -34,6 +42,7 @@ export function evolve(state: BlobState | undefined, event: BlobEvent): BlobStat
     return {
       blob_id: event.blob_id,
       version: event.version,
+      owner: event.data.owner ?? ANONYMOUS_OWNER,
       invocation_status: 'ACTION_REQUIRED',
       requested_on: event.occurred_at,
       upload: event.data.upload,

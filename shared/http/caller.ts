@@ -6,9 +6,10 @@
 // Anything else is a 401: a caller the handler cannot name never reaches business logic.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { authMode } from '../config.ts';
+import { ANONYMOUS_OWNER } from '../blob/state.ts';
 import { HttpProblem } from './problem.ts';
 
-export const ANONYMOUS_OWNER = 'anonymous';
+export { ANONYMOUS_OWNER };
 
 export interface Caller {
   owner: string;

@@ -40,3 +40,11 @@ export class HttpProblem extends Error {
     };
   }
 }
+
+/**
+ * The one answer for a blob the caller may not see: an unknown id and another owner's blob get
+ * the same words, so an answer never tells whether someone else's blob exists.
+ */
+export function noSuchBlob(blobId: string): HttpProblem {
+  return new HttpProblem(404, `There is no blob ${blobId}.`);
+}

@@ -2,6 +2,12 @@
 // labeled blob, so lists by status or by label are single queries, newest first (ULIDs
 // sort by time). Rows are derived from the log alone, so writing them is idempotent and
 // the whole table can be rebuilt.
+//
+// Every list is one owner's: the partition keys a list queries name the owner (`OWNER#<owner>`
+// for all of them, `...#STATUS#<status>`, `...#LABEL#<label>`), so a query can only ever read
+// the caller's rows; nothing is filtered out after the fact. Rows written before owners
+// (`BLOBS`, `STATUS#<status>`, `LABEL#<label>`) are never matched by these keys.
+// The expiry sweep alone reads across owners, through the sparse `Unfinished` index.
 import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { BlobState, InvocationStatus } from '../blob/state.ts';
@@ -16,17 +22,29 @@ export interface BlobRow {
   sk: 'BLOB';
   blob_id: string;
   version: number;
+  owner: string;
   invocation_status: InvocationStatus;
   upload_expires_at: string;
-  list_pk: 'BLOBS';
+  /** The owner's list (index All). */
+  list_pk: string;
+  /** The owner's list of blobs in this status (index ByStatus). */
   status_pk: string;
+  /** Only while the blob may still need the sweep (ACTION_REQUIRED, IN_PROGRESS): index Unfinished. */
+  unfinished_pk?: string;
   blob: BlobSnapshot;
 }
 
-export const indexes = { all: 'All', byStatus: 'ByStatus' } as const;
+export const indexes = { all: 'All', byStatus: 'ByStatus', unfinished: 'Unfinished' } as const;
+
+const unfinishedStatuses: readonly InvocationStatus[] = ['ACTION_REQUIRED', 'IN_PROGRESS'];
 
 const blobKey = (blobId: string) => ({ pk: `BLOB#${blobId}`, sk: 'BLOB' });
-const labelPk = (label: string) => `LABEL#${label}`;
+// The owner is escaped so that no owner name (a JWT sub can hold anything) reads as another
+// owner's key followed by a status or label: `#` never appears in it.
+const ownerPk = (owner: string) => `OWNER#${encodeURIComponent(owner)}`;
+const statusPk = (owner: string, status: InvocationStatus) => `${ownerPk(owner)}#STATUS#${status}`;
+const labelPk = (owner: string, label: string) => `${ownerPk(owner)}#LABEL#${label}`;
+const unfinishedPk = (status: InvocationStatus) => `STATUS#${status}`;
 
 export function toSnapshot(state: BlobState): BlobSnapshot {
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -47,10 +65,12 @@ export class BlobProjection {
       sk: 'BLOB',
       blob_id: state.blob_id,
       version: state.version,
+      owner: state.owner,
       invocation_status: state.invocation_status,
       upload_expires_at: state.upload.expires_at,
-      list_pk: 'BLOBS',
-      status_pk: `STATUS#${state.invocation_status}`,
+      list_pk: ownerPk(state.owner),
+      status_pk: statusPk(state.owner, state.invocation_status),
+      ...(unfinishedStatuses.includes(state.invocation_status) && { unfinished_pk: unfinishedPk(state.invocation_status) }),
       blob: toSnapshot(state),
     };
     try {
@@ -73,7 +93,7 @@ export class BlobProjection {
       this.client,
       this.tableName,
       [...names].map((name) => ({
-        PutRequest: { Item: { pk: labelPk(name), sk: state.blob_id, blob_id: state.blob_id, invocation_status: state.invocation_status } },
+        PutRequest: { Item: { pk: labelPk(state.owner, name), sk: state.blob_id, blob_id: state.blob_id, invocation_status: state.invocation_status } },
       })),
     );
     return 'written';
@@ -82,7 +102,10 @@ export class BlobProjection {
   async page(query: BlobQuery): Promise<{ rows: BlobRow[]; lastKey?: Record<string, unknown> }> {
     const page = await this.client.send(new QueryCommand({ TableName: this.tableName, ...keyCondition(query), ScanIndexForward: false, Limit: query.limit, ExclusiveStartKey: query.startKey }));
     const items = (page.Items ?? []) as Record<string, unknown>[];
-    const rows = query.label ? await this.rowsOf(items.map((item) => String(item.blob_id))) : (items as unknown as BlobRow[]);
+    const rows = query.label
+      ? // The label rows are the owner's by their key; the check is a second lock, not the filter.
+        (await this.rowsOf(items.map((item) => String(item.blob_id)))).filter((row) => row.owner === query.owner)
+      : (items as unknown as BlobRow[]);
     return { rows, ...(page.LastEvaluatedKey && { lastKey: page.LastEvaluatedKey }) };
   }
 
@@ -102,10 +125,10 @@ export class BlobProjection {
       const page = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
-          IndexName: indexes.byStatus,
-          KeyConditionExpression: 'status_pk = :status',
+          IndexName: indexes.unfinished,
+          KeyConditionExpression: 'unfinished_pk = :status',
           FilterExpression: filter,
-          ExpressionAttributeValues: { ':status': `STATUS#${status}`, ':cutoff': cutoff },
+          ExpressionAttributeValues: { ':status': unfinishedPk(status), ':cutoff': cutoff },
           ...(names && { ExpressionAttributeNames: names }),
           ExclusiveStartKey: startKey,
         }),
@@ -129,6 +152,8 @@ export class BlobProjection {
 }
 
 export interface BlobQuery {
+  /** Whose blobs: a list never reaches past one owner's partitions. */
+  owner: string;
   status?: InvocationStatus;
   label?: string;
   limit: number;
@@ -142,10 +167,10 @@ export interface BlobQuery {
  */
 export function isStartKeyOf(query: Omit<BlobQuery, 'limit' | 'startKey'>, key: Record<string, unknown>): boolean {
   const partition: Record<string, string> = query.label
-    ? { pk: labelPk(query.label) }
+    ? { pk: labelPk(query.owner, query.label) }
     : query.status
-      ? { status_pk: `STATUS#${query.status}` }
-      : { list_pk: 'BLOBS' };
+      ? { status_pk: statusPk(query.owner, query.status) }
+      : { list_pk: ownerPk(query.owner) };
   const names = query.label ? ['pk', 'sk'] : ['pk', 'sk', Object.keys(partition)[0]!, 'blob_id'];
   const given = Object.keys(key);
   return (
@@ -158,7 +183,7 @@ function keyCondition(query: BlobQuery) {
   if (query.label) {
     return {
       KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': labelPk(query.label), ...(query.status && { ':status': query.status }) },
+      ExpressionAttributeValues: { ':pk': labelPk(query.owner, query.label), ...(query.status && { ':status': query.status }) },
       ...(query.status && { FilterExpression: 'invocation_status = :status' }),
     };
   }
@@ -166,12 +191,12 @@ function keyCondition(query: BlobQuery) {
     return {
       IndexName: indexes.byStatus,
       KeyConditionExpression: 'status_pk = :status',
-      ExpressionAttributeValues: { ':status': `STATUS#${query.status}` },
+      ExpressionAttributeValues: { ':status': statusPk(query.owner, query.status) },
     };
   }
   return {
     IndexName: indexes.all,
-    KeyConditionExpression: 'list_pk = :all',
-    ExpressionAttributeValues: { ':all': 'BLOBS' },
+    KeyConditionExpression: 'list_pk = :owner',
+    ExpressionAttributeValues: { ':owner': ownerPk(query.owner) },
   };
 }

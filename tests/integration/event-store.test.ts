@@ -11,7 +11,7 @@ import { loadTestTemplate } from '../support/template.ts';
 import { runCommand } from '../../shared/blob/commands.ts';
 import { decideCreate, decideUpload } from '../../shared/blob/decisions.ts';
 import { foldBlob } from '../../shared/blob/state.ts';
-import type { BlobEvent } from '../../shared/blob/events.ts';
+import { currentSchemaVersions, type BlobEvent } from '../../shared/blob/events.ts';
 import { DynamoDbEventStore } from '../../shared/event-store/dynamodb-event-store.ts';
 import { UnreadableEventError, VersionConflictError } from '../../shared/event-store/event-store.ts';
 
@@ -56,7 +56,7 @@ function created(): BlobEvent {
 }
 
 function uploadedAt(event: BlobEvent, version: number, size: number): BlobEvent {
-  return { ...event, version, type: 'BlobUploaded', data: { bucket: 'b', key: 'k', size_bytes: size } } as BlobEvent;
+  return { ...event, version, type: 'BlobUploaded', schema_version: currentSchemaVersions.BlobUploaded, data: { bucket: 'b', key: 'k', size_bytes: size } } as BlobEvent;
 }
 
 describe('DynamoDbEventStore', () => {

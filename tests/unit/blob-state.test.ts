@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
-import { currentSchemaVersions, type BlobEvent } from '../../shared/blob/events.ts';
-import { evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
+import { BlobEvent as BlobEventSchema, currentSchemaVersions, type BlobEvent } from '../../shared/blob/events.ts';
+import { ANONYMOUS_OWNER, evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
 
 const blobId = '01JD8Y7N3Q4W5E6R7T8Y9V0K1P';
 const t = (second: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, second));
@@ -175,6 +175,47 @@ describe('the blob fold', () => {
       expect(events.at(-1)!.data).toMatchObject(hook);
       expect(state.failure).toStrictEqual({ code: 'IMAGE_TOO_SMALL', message: 'tiny' });
       expect(state.callback_url).toBe(hook.callback_url);
+    });
+  });
+
+  describe('the owner', () => {
+    it('is recorded by BlobCreated (schema_version 2) and kept through the whole story', () => {
+      const created = decideCreate(blobId, t(0), { upload, labeling, owner: 'alice' });
+      expect(created.schema_version).toBe(2);
+      const { state } = playFrom(created, [
+        (s) => decideUpload(s, t(1), { bucket: 'uploads', key: upload.key, size_bytes: 10 }),
+        (s) => decideLabelingResult(s, 2, t(2), { labeled: { labels: [cat], model: 'test', image } }),
+      ]);
+      expect(state).toMatchObject({ owner: 'alice', invocation_status: 'COMPLETED' });
+    });
+
+    it("of a log written before owners (a version 1 BlobCreated, read from the log) is the anonymous owner", () => {
+      // As the event store stores it: JSON, parsed at the boundary with the event definitions.
+      const stored = {
+        blob_id: blobId,
+        version: 1,
+        type: 'BlobCreated',
+        schema_version: 1,
+        occurred_at: t(0).toISOString(),
+        data: { upload, labeling, callback_url: 'https://example.com/hook' },
+      };
+      const uploaded = {
+        blob_id: blobId,
+        version: 2,
+        type: 'BlobUploaded',
+        schema_version: 1,
+        occurred_at: t(1).toISOString(),
+        data: { bucket: 'uploads', key: upload.key, size_bytes: 10 },
+      };
+      const log = [stored, uploaded].map((event) => BlobEventSchema.parse(event));
+      expect(ANONYMOUS_OWNER).toBe('anonymous');
+      expect(foldBlob(log)).toMatchObject({ owner: ANONYMOUS_OWNER, invocation_status: 'IN_PROGRESS', callback_url: 'https://example.com/hook' });
+    });
+
+    it('is not something a version 1 event may claim: version 1 had no owner', () => {
+      const forged = { blob_id: blobId, version: 1, type: 'BlobCreated', schema_version: 1, occurred_at: t(0).toISOString(), data: { upload, labeling, owner: 'alice' } };
+      expect(BlobEventSchema.safeParse(forged).success).toBe(false);
+      expect(BlobEventSchema.safeParse({ ...forged, schema_version: 2 }).success).toBe(true);
     });
   });
 
