@@ -137,17 +137,20 @@ function webhook<const Type extends string, Data extends z.ZodType>(id: string, 
 export const BlobCompletedWebhook = webhook(
   'BlobCompletedWebhook',
   'blob.completed',
-  WebhookBlob.extend({ invocation_status: z.literal('COMPLETED'), labels: z.array(z.string()).describe('Label names, most confident first.') }),
+  z.intersection(
+    WebhookBlob,
+    z.object({ invocation_status: z.literal('COMPLETED'), labels: z.array(z.string()).describe('Label names, most confident first.') }),
+  ),
 );
 export const BlobFailedWebhook = webhook(
   'BlobFailedWebhook',
   'blob.failed',
-  WebhookBlob.extend({ invocation_status: z.literal('FAILED'), failure: Failure }),
+  z.intersection(WebhookBlob, z.object({ invocation_status: z.literal('FAILED'), failure: Failure })),
 );
 export const BlobExpiredWebhook = webhook(
   'BlobExpiredWebhook',
   'blob.expired',
-  WebhookBlob.extend({ invocation_status: z.literal('EXPIRED') }),
+  z.intersection(WebhookBlob, z.object({ invocation_status: z.literal('EXPIRED') })),
 );
 
 /** The body of every webhook (openapi.yaml's `webhooks:`); the client package exports its types. */
