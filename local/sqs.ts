@@ -104,13 +104,6 @@ export class LocalSqs {
     return { id: messageId, payload: { messageId, body, sentTimestamp: Date.now(), ...(attributes && { attributes }) } };
   }
 
-  /** The messages waiting in a queue, oldest first, without receiving them. */
-  peek(queueName: string): { messageId: string; body: string; attributes: Record<string, string> }[] {
-    return this.deps.queues
-      .peek<StoredMessage>(this.storageOf(queueName))
-      .map(({ payload: { messageId, body, attributes } }) => ({ messageId, body, attributes: attributes ?? {} }));
-  }
-
   /** The queue a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>) names. */
   queueOfUrl(queueUrl: string): string {
     const name = queueUrl.split('/').pop() ?? '';

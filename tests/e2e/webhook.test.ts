@@ -177,7 +177,7 @@ describe('webhook with an API key', () => {
           delivered.map((event) => ({ EventBusName: 'image-labeling-blobs', Source: event.source, DetailType: event['detail-type'], Detail: JSON.stringify(event.detail) })),
         );
         expect(results.every((result) => result.EventId)).toBe(true);
-        const routed = sqs.peek('consumer-CatsQueue').map((message) => (JSON.parse(message.body) as Received['event']).detail.blob_id);
+        const routed = sqs.messages('consumer-CatsQueue').map((message) => (message.body as Received['event']).detail.blob_id);
         expect(routed).toEqual([cat.blob_id]);
       } finally {
         await queues.close();
