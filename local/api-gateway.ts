@@ -17,12 +17,14 @@ interface Route {
   method: string;
   template: string;
   functionId: string;
+  /** The route's Auth.Authorizer in the template, if it names one (`NONE`: public). */
+  authorizer?: string;
   pattern: RegExp;
   names: string[];
   rank: number;
 }
 
-function compileRoute(method: string, template: string, functionId: string): Route {
+function compileRoute(method: string, template: string, functionId: string, authorizer?: string): Route {
   const names: string[] = [];
   const source = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const greedy = name.endsWith('+');
@@ -32,7 +34,7 @@ function compileRoute(method: string, template: string, functionId: string): Rou
   const greedy = template.includes('+}');
   // Lower rank wins: literal paths, then fewer variables, greedy last; a method before ANY.
   const rank = (greedy ? 1000 : 0) + names.length * 10 + (method === 'ANY' ? 1 : 0);
-  return { method, template, functionId, pattern: new RegExp(`^${source}$`), names, rank };
+  return { method, template, functionId, ...(authorizer !== undefined && { authorizer }), pattern: new RegExp(`^${source}$`), names, rank };
 }
 
 export type ApiGatewayLogger = SafetyLogger;
@@ -51,7 +53,7 @@ export class LocalApiGateway {
     private readonly guard?: RouteGuard,
   ) {
     this.routes = functions
-      .flatMap((fn) => fn.httpRoutes.map((route) => compileRoute(route.method, route.path, fn.logicalId)))
+      .flatMap((fn) => fn.httpRoutes.map((route) => compileRoute(route.method, route.path, fn.logicalId, route.authorizer)))
       .sort((a, b) => a.rank - b.rank);
   }
 
@@ -89,7 +91,7 @@ export class LocalApiGateway {
     if (!match) return sendProblem(res, 404, `There is nothing at ${url.pathname}.`, { requestId });
 
     const event = this.event(req, url, method, match, body, requestId);
-    const guarded = this.guard ? await this.guard.check(event) : {};
+    const guarded = this.guard ? await this.guard.check(event, match.route.authorizer) : {};
     if ('answer' in guarded) {
       res.writeHead(guarded.answer.status, guarded.answer.headers);
       return void res.end(guarded.answer.body);

@@ -203,7 +203,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       region,
       credentials: LOCAL_CREDENTIALS,
       tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE, apiKeys: process.env.API_KEYS_TABLE },
-      authorizer: template.httpApi.authorizer?.type ?? 'none',
+      authorizer: template.httpApi.authorizer?.name ?? 'none',
     }),
   );
   logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });
