@@ -8,7 +8,6 @@ import { guardServer, guardedHandler, sendProblem, type SafetyLogger } from './h
 import { FunctionTimeoutError, type LambdaRuntime } from './lambda-runtime.ts';
 import type { RouteGuard } from './route-guard.ts';
 import type { LocalFunction } from './template.ts';
-import { serveUsage } from './usage.ts';
 
 const PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024; // HTTP APIs refuse larger requests
 const textTypes = /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
@@ -81,7 +80,6 @@ export class LocalApiGateway {
       req.resume();
       return sendProblem(res, 400, 'The request target is not a valid path.', { requestId });
     }
-    if (serveUsage(req, res)) return;
     const body = await readLimited(req, PAYLOAD_LIMIT_BYTES);
     if (body === 'too-large') {
       return sendProblem(res, 413, `The request body is over ${PAYLOAD_LIMIT_BYTES} bytes, the API's limit.`, { requestId });

@@ -177,10 +177,10 @@ describe('throttling, and a HOST other than 127.0.0.1', () => {
   });
   afterAll(() => stack.stop());
 
-  it('serves the API and the upload bucket on HOST, and keeps DynamoDB, EventBridge and Rekognition on 127.0.0.1', () => {
+  it('serves the API and the upload bucket on HOST, and keeps DynamoDB, EventBridge, Rekognition and the usage counters on 127.0.0.1', () => {
     expect(new URL(stack.apiUrl).hostname).toBe('127.0.0.2');
     expect(new URL(stack.endpoints.s3).hostname).toBe('127.0.0.2');
-    for (const internal of [stack.endpoints.dynamodb, stack.endpoints.eventbridge, stack.endpoints.rekognition]) {
+    for (const internal of [stack.endpoints.dynamodb, stack.endpoints.eventbridge, stack.endpoints.rekognition, stack.endpoints.usage]) {
       expect(new URL(internal).hostname).toBe('127.0.0.1');
     }
   });
