@@ -64,14 +64,15 @@ export function describeCosts(usage: Usage, images: number): string {
   ].join('\n');
 }
 
-/** Starts the stack's usage counts again (`DELETE /_local/usage`). */
-export async function resetUsage(apiUrl: string): Promise<void> {
-  await fetch(`${apiUrl}/_local/usage`, { method: 'DELETE' });
+/** Starts the stack's usage counts again (`DELETE` the ready line's `usage` URL). */
+export async function resetUsage(usageUrl: string | undefined): Promise<void> {
+  if (usageUrl) await fetch(usageUrl, { method: 'DELETE' });
 }
 
 /** The stack's usage counts since the last reset, or null from a stack without them (BENCH_STACK_ROOT). */
-export async function readUsage(apiUrl: string): Promise<Usage | null> {
-  const response = await fetch(`${apiUrl}/_local/usage`);
+export async function readUsage(usageUrl: string | undefined): Promise<Usage | null> {
+  if (!usageUrl) return null;
+  const response = await fetch(usageUrl);
   const body = (await response.json()) as Partial<Usage>;
   return response.ok && body.lambda ? (body as Usage) : null;
 }
@@ -85,7 +86,9 @@ export async function readUsage(apiUrl: string): Promise<Usage | null> {
 export async function measureCosts(stack: StackChild, images: BenchImage[]): Promise<string> {
   const apiUrl = stack.endpoints.api;
   await waitForQuiet(stack.pid);
-  await resetUsage(apiUrl);
+  // A stack from before the counters left the API's port (BENCH_STACK_ROOT) served them there.
+  const usageUrl = stack.endpoints.usage ?? `${apiUrl}/_local/usage`;
+  await resetUsage(usageUrl);
   const ids: string[] = [];
   for (let round = 0; round < COST_ROUNDS; round++) {
     for (const image of images) {
@@ -98,9 +101,9 @@ export async function measureCosts(stack: StackChild, images: BenchImage[]): Pro
   // The projector waits up to its batching window (1 s) for more events: longer than "quiet".
   await new Promise((resolve) => setTimeout(resolve, 1500));
   await waitForQuiet(stack.pid);
-  const usage = await readUsage(apiUrl);
+  const usage = await readUsage(usageUrl);
   const ended = await waitForAll(apiUrl, ids, 30_000);
   const completed = [...ended.values()].filter((blob) => blob.invocation_status === 'COMPLETED').length;
-  if (!usage) return '[bench] this stack does not count its AWS requests (no /_local/usage)';
+  if (!usage) return '[bench] this stack does not count its AWS requests (no usage endpoint in its ready line)';
   return `${describeCosts(usage, ids.length)}\n  (${completed} of ${ids.length} COMPLETED)`;
 }

@@ -15,6 +15,8 @@ export interface StackEndpoints {
   dynamodb: string;
   eventbridge: string;
   rekognition: string;
+  /** The stand-ins' counters (GET /_local/usage on the stack's loopback address); absent from an older stack. */
+  usage?: string;
 }
 
 export interface StackChild {
@@ -57,10 +59,10 @@ export async function startStackChild(env: Record<string, string>, projectRoot =
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const ready = await readUntilReady(child);
   const spawnToReadyMs = performance.now() - started;
-  const { api, s3, dynamodb, eventbridge, rekognition } = ready;
+  const { api, s3, dynamodb, eventbridge, rekognition, usage } = ready;
   return {
     pid: child.pid!,
-    endpoints: { api, s3, dynamodb, eventbridge, rekognition },
+    endpoints: { api, s3, dynamodb, eventbridge, rekognition, ...(usage && { usage }) },
     spawnToReadyMs,
     readyMs: ready.ready_ms,
     stop: async () => {

@@ -8,7 +8,6 @@ import { guardServer, guardedHandler, sendProblem, type SafetyLogger } from './h
 import { FunctionTimeoutError, type LambdaRuntime } from './lambda-runtime.ts';
 import type { RouteGuard } from './route-guard.ts';
 import type { LocalFunction } from './template.ts';
-import { serveUsage } from './usage.ts';
 
 const PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024; // HTTP APIs refuse larger requests
 const textTypes = /^(text\/|application\/([\w.+-]+\+)?(json|xml)|application\/x-www-form-urlencoded)/i;
@@ -17,12 +16,14 @@ interface Route {
   method: string;
   template: string;
   functionId: string;
+  /** The route's Auth.Authorizer in the template, if it names one (`NONE`: public). */
+  authorizer?: string;
   pattern: RegExp;
   names: string[];
   rank: number;
 }
 
-function compileRoute(method: string, template: string, functionId: string): Route {
+function compileRoute(method: string, template: string, functionId: string, authorizer?: string): Route {
   const names: string[] = [];
   const source = template.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const greedy = name.endsWith('+');
@@ -32,7 +33,7 @@ function compileRoute(method: string, template: string, functionId: string): Rou
   const greedy = template.includes('+}');
   // Lower rank wins: literal paths, then fewer variables, greedy last; a method before ANY.
   const rank = (greedy ? 1000 : 0) + names.length * 10 + (method === 'ANY' ? 1 : 0);
-  return { method, template, functionId, pattern: new RegExp(`^${source}$`), names, rank };
+  return { method, template, functionId, ...(authorizer !== undefined && { authorizer }), pattern: new RegExp(`^${source}$`), names, rank };
 }
 
 export type ApiGatewayLogger = SafetyLogger;
@@ -51,7 +52,7 @@ export class LocalApiGateway {
     private readonly guard?: RouteGuard,
   ) {
     this.routes = functions
-      .flatMap((fn) => fn.httpRoutes.map((route) => compileRoute(route.method, route.path, fn.logicalId)))
+      .flatMap((fn) => fn.httpRoutes.map((route) => compileRoute(route.method, route.path, fn.logicalId, route.authorizer)))
       .sort((a, b) => a.rank - b.rank);
   }
 
@@ -79,7 +80,6 @@ export class LocalApiGateway {
       req.resume();
       return sendProblem(res, 400, 'The request target is not a valid path.', { requestId });
     }
-    if (serveUsage(req, res)) return;
     const body = await readLimited(req, PAYLOAD_LIMIT_BYTES);
     if (body === 'too-large') {
       return sendProblem(res, 413, `The request body is over ${PAYLOAD_LIMIT_BYTES} bytes, the API's limit.`, { requestId });
@@ -89,7 +89,7 @@ export class LocalApiGateway {
     if (!match) return sendProblem(res, 404, `There is nothing at ${url.pathname}.`, { requestId });
 
     const event = this.event(req, url, method, match, body, requestId);
-    const guarded = this.guard ? await this.guard.check(event) : {};
+    const guarded = this.guard ? await this.guard.check(event, match.route.authorizer) : {};
     if ('answer' in guarded) {
       res.writeHead(guarded.answer.status, guarded.answer.headers);
       return void res.end(guarded.answer.body);

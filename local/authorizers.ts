@@ -44,11 +44,13 @@ class LambdaAuthorizer implements Authorizer {
     if (definition.payloadFormatVersion !== '2.0' || !definition.simpleResponses) {
       throw new Error(`authorizer ${definition.name}: the local stack runs Lambda authorizers with payload 2.0 and simple responses`);
     }
+    const unreadable = definition.identitySources.find((source) => !identitySourcePattern.test(source));
+    if (unreadable) throw new Error(`authorizer ${definition.name}: the local gateway cannot read the identity source ${unreadable}`);
     this.now = dependencies.now ?? Date.now;
   }
 
   async authorize(event: APIGatewayProxyEventV2): Promise<AuthorizerVerdict> {
-    const identity = this.definition.identityHeaders.map((name) => event.headers[name]);
+    const identity = this.definition.identitySources.map((source) => identityValue(event, source));
     // API Gateway answers 401 itself, without invoking the authorizer, when an identity source is missing.
     if (identity.some((value) => value === undefined || value === '')) return { outcome: 'unauthorized' };
     const cacheKey = JSON.stringify(identity);
@@ -143,6 +145,27 @@ class JwtAuthorizer implements Authorizer {
     if (typeof jwksUri !== 'string') throw new Error(`${discovery} has no jwks_uri`);
     this.keys = createRemoteJWKSet(new URL(jwksUri));
     return this.keys;
+  }
+}
+
+/** The value of an identity source (a selection expression) in a request, if it has one. */
+const identitySourcePattern = /^\$(request\.header|request\.querystring|stageVariables|context)\.(.+)$/;
+
+function identityValue(event: APIGatewayProxyEventV2, source: string): string | undefined {
+  const [, kind, name] = identitySourcePattern.exec(source) ?? [];
+  switch (kind) {
+    case 'request.header':
+      return event.headers[name!.toLowerCase()];
+    case 'request.querystring':
+      return event.queryStringParameters?.[name!];
+    case 'stageVariables':
+      return event.stageVariables?.[name!];
+    case 'context': {
+      const value: unknown = (event.requestContext as unknown as Record<string, unknown>)[name!];
+      return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+    }
+    default:
+      return undefined; // refused when the authorizer was made
   }
 }
 

@@ -1,5 +1,6 @@
 // What the local API Gateway does between matching a route and invoking its function:
-// the route's throttle, then its authorizer. Its refusals are problem+json, as every answer
+// the route's throttle, then its authorizer (the API's default, the one the route's Auth
+// names, or none for `Authorizer: NONE`). Its refusals are problem+json, as every answer
 // of this API is; API Gateway's own bodies differ (docs/security.md says how).
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createAuthorizer, type Authorizer, type AuthorizerDependencies } from './authorizers.ts';
@@ -28,14 +29,31 @@ function problem(status: number, detail: string, path: string, headers: Record<s
 
 export class RouteGuard {
   private readonly throttle: RouteThrottle | undefined;
-  private readonly authorizer: Authorizer | undefined;
+  /** One per declared authorizer, made when a route first needs it (each keeps its own cache). */
+  private readonly authorizers = new Map<string, Authorizer>();
 
-  constructor(api: LocalHttpApi, dependencies: AuthorizerDependencies) {
+  constructor(
+    private readonly api: LocalHttpApi,
+    private readonly dependencies: AuthorizerDependencies,
+  ) {
     this.throttle = api.throttling && new RouteThrottle(api.throttling, dependencies.now);
-    this.authorizer = api.authorizer && createAuthorizer(api.authorizer, dependencies);
   }
 
-  async check(event: APIGatewayProxyEventV2): Promise<GuardResult> {
+  /** The route's authorizer: its Auth's (`NONE`: none), else the API's default. */
+  private authorizerFor(routeAuthorizer: string | undefined): Authorizer | undefined {
+    if (routeAuthorizer === 'NONE') return undefined;
+    const definition = routeAuthorizer === undefined ? this.api.authorizer : this.api.authorizers[routeAuthorizer];
+    if (!definition) return undefined;
+    let authorizer = this.authorizers.get(definition.name);
+    if (!authorizer) {
+      authorizer = createAuthorizer(definition, this.dependencies);
+      this.authorizers.set(definition.name, authorizer);
+    }
+    return authorizer;
+  }
+
+  /** `routeAuthorizer`: what the matched route's Auth.Authorizer says, if anything. */
+  async check(event: APIGatewayProxyEventV2, routeAuthorizer?: string): Promise<GuardResult> {
     const path = event.rawPath;
     const throttled = this.throttle?.take(event.routeKey);
     if (throttled && !throttled.allowed) {
@@ -43,8 +61,9 @@ export class RouteGuard {
         'retry-after': String(throttled.retryAfterSeconds),
       });
     }
-    if (!this.authorizer) return {};
-    const verdict = await this.authorizer.authorize(event);
+    const authorizer = this.authorizerFor(routeAuthorizer);
+    if (!authorizer) return {};
+    const verdict = await authorizer.authorize(event);
     switch (verdict.outcome) {
       case 'allow':
         return { authorizer: verdict.authorizer };

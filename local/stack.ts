@@ -19,6 +19,7 @@ import { LocalSqs } from './sqs.ts';
 import { LocalSqsApi } from './sqs-api.ts';
 import { startFaultyRekognition } from './fault-injection.ts';
 import { loadTemplate, type LocalTemplate } from './template.ts';
+import { startUsageServer } from './usage.ts';
 
 export interface StackOptions {
   projectRoot: string;
@@ -41,7 +42,8 @@ export interface StackOptions {
 
 export interface RunningStack {
   apiUrl: string;
-  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string; sqs: string };
+  /** `usage`: GET (or DELETE) the stand-ins' counters (local/usage.ts); loopback only. */
+  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string; sqs: string; usage: string };
   template: LocalTemplate;
   runtime: LambdaRuntime;
   /** Resolves when every queued delivery has been handled (for tests and benchmarks). */
@@ -193,7 +195,18 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // Absolute links name the API as the stack serves it, unless the user configured another base.
   process.env.PUBLIC_BASE_URL ||= api.url;
 
-  const endpoints = { s3: s3.url, dynamodb: dynamodb.url, eventbridge: eventBridgeUrl, rekognition: rekognition.url, sqs: process.env.AWS_ENDPOINT_URL_SQS };
+  // The stand-ins' counters (local/usage.ts): internal, like DynamoDB, not on the API's port.
+  const usage = await startUsageServer(INTERNAL_HOST, logger);
+  closers.push(() => usage.close());
+
+  const endpoints = {
+    s3: s3.url,
+    dynamodb: dynamodb.url,
+    eventbridge: eventBridgeUrl,
+    rekognition: rekognition.url,
+    sqs: process.env.AWS_ENDPOINT_URL_SQS,
+    usage: usage.url,
+  };
   // For tools that work on a running stack's data (npm run rebuild-projections).
   writeFileSync(
     join(options.dataDirectory, 'stack.json'),
@@ -203,7 +216,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       region,
       credentials: LOCAL_CREDENTIALS,
       tables: { events: process.env.EVENTS_TABLE, readModel: process.env.READ_MODEL_TABLE, apiKeys: process.env.API_KEYS_TABLE },
-      authorizer: template.httpApi.authorizer?.type ?? 'none',
+      authorizer: template.httpApi.authorizer?.name ?? 'none',
     }),
   );
   logger.info('ready', { api: api.url, ...endpoints, data: resolve(options.dataDirectory), ready_ms: Date.now() - started });

@@ -21,7 +21,7 @@ export interface LocalFunction {
   memorySizeMb: number;
   architecture: 'arm64' | 'x86_64';
   environment: Record<string, string>;
-  httpRoutes: { method: string; path: string }[];
+  httpRoutes: LocalHttpRoute[];
   /** The rules SAM makes for the function's EventBridgeRule events. */
   rules: LocalRule[];
   schedules: { name: string; expression: string }[];
@@ -29,6 +29,14 @@ export interface LocalFunction {
   queueSources: LocalQueueSource[];
   /** How Lambda treats its asynchronous invocations (EventInvokeConfig, or Lambda's defaults). */
   asyncInvoke: AsyncInvokeConfig;
+}
+
+/** A SAM HttpApi event: its route, and the authorizer its Auth names (none: the API's default). */
+export interface LocalHttpRoute {
+  method: string;
+  path: string;
+  /** `NONE` (a public route) or one of the API's Authorizers; absent: the DefaultAuthorizer. */
+  authorizer?: string;
 }
 
 /** EventInvokeConfig: retries of a failed asynchronous invocation, and where it goes after. */
@@ -156,8 +164,11 @@ export type LocalHttpAuthorizer =
       function: string;
       payloadFormatVersion: string;
       simpleResponses: boolean;
-      /** Header names whose values identify the caller (and key the cache); all must be present. */
-      identityHeaders: string[];
+      /**
+       * Its identity sources as API Gateway writes them (`$request.header.authorization`,
+       * `$context.stage`, ...): their values key the cache, and all must be present.
+       */
+      identitySources: string[];
       cacheTtlSeconds: number;
     }
   | { type: 'jwt'; name: string; issuer: string; audience: string[]; identityHeader: string };
@@ -165,6 +176,8 @@ export type LocalHttpAuthorizer =
 export interface LocalHttpApi {
   /** The routes' authorizer (Auth.DefaultAuthorizer); none: the API is open. */
   authorizer?: LocalHttpAuthorizer;
+  /** Every authorizer Auth.Authorizers declares, by name (a route's Auth may name one). */
+  authorizers: Record<string, LocalHttpAuthorizer>;
   /** DefaultRouteSettings: each route's own token bucket. */
   throttling?: { burstLimit: number; rateLimit: number };
 }
@@ -322,7 +335,7 @@ class TemplateReader {
     const httpApis = byType('AWS::Serverless::HttpApi');
     if (httpApis.length > 1) throw new TemplateError('the local stack runs one AWS::Serverless::HttpApi');
     return {
-      httpApi: httpApis.length === 1 ? this.httpApi(...httpApis[0]!) : {},
+      httpApi: this.checkRouteAuthorizers(httpApis.length === 1 ? this.httpApi(...httpApis[0]!) : { authorizers: {} }, functions),
       tables: byType('AWS::DynamoDB::Table').map(([id, r]) => this.table(id, r)),
       buckets: byType('AWS::S3::Bucket').map(([id, r]) => this.bucket(id, r)),
       buses: ['default', ...byType('AWS::Events::EventBus').map(([id]) => this.ref(id))],
@@ -527,7 +540,11 @@ class TemplateReader {
       environment,
       httpRoutes: events.flatMap(([, e]) =>
         isObject(e) && e.Type === 'HttpApi' && isObject(e.Properties)
-          ? [{ method: String(e.Properties.Method).toUpperCase(), path: String(e.Properties.Path) }]
+          ? [{
+              method: String(e.Properties.Method).toUpperCase(),
+              path: String(e.Properties.Path),
+              ...(isObject(e.Properties.Auth) && e.Properties.Auth.Authorizer !== undefined && { authorizer: String(e.Properties.Auth.Authorizer) }),
+            }]
           : [],
       ),
       schedules: events.flatMap(([eventId, e]) =>
@@ -576,13 +593,31 @@ class TemplateReader {
       settings.ThrottlingBurstLimit !== undefined || settings.ThrottlingRateLimit !== undefined
         ? { burstLimit: Number(settings.ThrottlingBurstLimit ?? 5000), rateLimit: Number(settings.ThrottlingRateLimit ?? 10000) }
         : undefined;
-    let authorizer: LocalHttpAuthorizer | undefined;
-    if (defaultName !== '') {
-      const definition = authorizers[defaultName];
-      if (!isObject(definition)) throw new TemplateError(`${logicalId}: DefaultAuthorizer ${defaultName} is not among its Authorizers`);
-      authorizer = this.httpAuthorizer(logicalId, defaultName, definition);
+    const declared = Object.fromEntries(
+      Object.entries(authorizers).map(([name, definition]) => {
+        if (!isObject(definition)) throw new TemplateError(`${logicalId}: authorizer ${name} is not an object`);
+        return [name, this.httpAuthorizer(logicalId, name, definition)];
+      }),
+    );
+    if (defaultName !== '' && !declared[defaultName]) throw new TemplateError(`${logicalId}: DefaultAuthorizer ${defaultName} is not among its Authorizers`);
+    const authorizer = defaultName === '' ? undefined : declared[defaultName];
+    return { ...(authorizer && { authorizer }), authorizers: declared, ...(throttling && { throttling }) };
+  }
+
+  /** What SAM checks of an HttpApi event's Auth.Authorizer (samtranslator/model/eventsources/push.py). */
+  private checkRouteAuthorizers(api: LocalHttpApi, functions: LocalFunction[]): LocalHttpApi {
+    for (const fn of functions) {
+      for (const route of fn.httpRoutes) {
+        const where = `${fn.logicalId}: ${route.method} ${route.path}`;
+        if (route.authorizer === 'NONE' && !api.authorizer) {
+          throw new TemplateError(`${where}: Authorizer NONE is only valid when the API has a DefaultAuthorizer`);
+        }
+        if (route.authorizer !== undefined && route.authorizer !== 'NONE' && !api.authorizers[route.authorizer]) {
+          throw new TemplateError(`${where}: Authorizer ${route.authorizer} is not among the API's Authorizers`);
+        }
+      }
     }
-    return { ...(authorizer && { authorizer }), ...(throttling && { throttling }) };
+    return api;
   }
 
   private httpAuthorizer(apiId: string, name: string, definition: JsonObject): LocalHttpAuthorizer {
@@ -596,16 +631,24 @@ class TemplateReader {
     }
     if (definition.FunctionArn === undefined) throw new TemplateError(`${apiId}: authorizer ${name} is neither a Lambda nor a JWT authorizer`);
     const identity = isObject(definition.Identity) ? definition.Identity : {};
-    const headers = Array.isArray(identity.Headers) ? identity.Headers.map((header) => String(header).toLowerCase()) : [];
+    // SAM's Identity lists, as the selection expressions SAM turns them into.
+    const sources = (key: string, prefix: string, lowerCase = false) =>
+      (Array.isArray(identity[key]) ? identity[key] : []).map((name) => `${prefix}${lowerCase ? String(name).toLowerCase() : String(name)}`);
+    const identitySources = [
+      ...sources('Headers', '$request.header.', true),
+      ...sources('QueryStrings', '$request.querystring.'),
+      ...sources('StageVariables', '$stageVariables.'),
+      ...sources('Context', '$context.'),
+    ];
     const ttl = Number(identity.ReauthorizeEvery ?? 300);
-    if (ttl > 0 && headers.length === 0) throw new TemplateError(`${apiId}: authorizer ${name} caches its results, so it needs an identity source`);
+    if (ttl > 0 && identitySources.length === 0) throw new TemplateError(`${apiId}: authorizer ${name} caches its results, so it needs an identity source`);
     return {
       type: 'lambda',
       name,
       function: this.logicalIdOfArn(String(definition.FunctionArn)),
       payloadFormatVersion: String(definition.AuthorizerPayloadFormatVersion ?? ''),
       simpleResponses: definition.EnableSimpleResponses === true,
-      identityHeaders: headers,
+      identitySources,
       cacheTtlSeconds: ttl,
     };
   }

@@ -1,8 +1,12 @@
 // What the stack's stand-ins were asked to do, counted the way AWS bills it: Lambda invocations
 // and their duration, DynamoDB request units, EventBridge events, Pipes, SQS and S3 requests.
-// Not an AWS API: `GET /_local/usage` on the API's port reads it (bench/costs.ts prices it).
+// Not an AWS API, and not the API's: `GET /_local/usage` on a port of its own that listens on
+// 127.0.0.1 whatever HOST is (the ready line's `usage`) reads it; bench/costs.ts prices it. A
+// client of the API cannot read the stack's counters, nor reset them.
 // One meter per process, as the stack is one per process.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { guardServer, guardedHandler, sendProblem, type SafetyLogger } from './http-safety.ts';
 
 /** Pipes, SQS and EventBridge bill each 64 KB of a payload as one request or event. */
 const CHUNK_BYTES = 64 * 1024;
@@ -77,11 +81,28 @@ export const meter = {
   },
 };
 
-/** `GET /_local/usage` answers the counts; `DELETE /_local/usage` starts them again. Handled: true. */
-export function serveUsage(req: IncomingMessage, res: ServerResponse): boolean {
-  if (req.url !== '/_local/usage') return false;
+/** `GET /_local/usage` answers the counts; `DELETE /_local/usage` starts them again. */
+function serveUsage(req: IncomingMessage, res: ServerResponse, requestId: string): void {
+  req.resume();
+  if (req.url !== '/_local/usage') return sendProblem(res, 404, 'This server answers GET and DELETE /_local/usage only.', { requestId });
   if (req.method === 'DELETE') meter.reset();
-  else if (req.method !== 'GET') return false;
+  else if (req.method !== 'GET') return sendProblem(res, 405, `${req.method} is not supported on /_local/usage; use GET or DELETE.`, { requestId, headers: { allow: 'GET, DELETE' } });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(meter.snapshot()));
-  return true;
+}
+
+/** The meter's own server; `host` is the stack's internal (loopback) address. */
+export async function startUsageServer(host: string, logger: SafetyLogger): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(guardedHandler('usage', logger, serveUsage));
+  guardServer(server, 'usage', logger);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  return {
+    url: `http://${host}:${(server.address() as AddressInfo).port}/_local/usage`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

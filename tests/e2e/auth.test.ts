@@ -33,6 +33,24 @@ async function call(stack: StackProcess, path: string, init: RequestInit & { aut
   return { status: response.status, headers: response.headers, body: await response.text() };
 }
 
+/**
+ * GET / is the one public route (its event says `Auth: {Authorizer: NONE}`): the page loads and
+ * then asks for a key. Everything else, every /blobs route first, stays behind the authorizer.
+ */
+async function expectOnlyThePagePublic(stack: StackProcess, badCredential: string) {
+  for (const authorization of [undefined, badCredential]) {
+    const page = await call(stack, '/', authorization === undefined ? {} : { authorization });
+    expect(page.status, `GET / with ${authorization ?? 'no credential'}`).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.body).toMatch(/^<!doctype html>/i);
+  }
+  const blobId = '01ARZ3NDEKTSV4RRFFQ69G5FAV';
+  for (const [method, path] of [['GET', '/blobs'], ['POST', '/blobs'], ['GET', `/blobs/${blobId}`], ['GET', `/blobs/${blobId}/events`], ['POST', '/'], ['GET', '/page']]) {
+    expectUnauthorized(await call(stack, path!, { method: method! }), `${method} ${path} without credentials`);
+    expectUnauthorized(await call(stack, path!, { method: method!, authorization: badCredential }), `${method} ${path} with a bad credential`);
+  }
+}
+
 function expectUnauthorized(answer: { status: number; headers: Headers; body: string }, what: string) {
   expect(answer.status, what).toBe(401);
   expect(answer.headers.get('content-type'), what).toBe('application/problem+json');
@@ -101,6 +119,10 @@ describe('AUTH_MODE=api-key', () => {
     expect((await call(stack, '/blobs', { authorization: `Bearer ${key.api_key}` })).status).toBe(200);
   });
 
+  it('serves the web page at GET / without a key; every other route still asks for one', async () => {
+    await expectOnlyThePagePublic(stack, `Bearer il_live_${'0'.repeat(16)}_${'A'.repeat(43)}`);
+  });
+
   it('says clearly when a key to revoke does not exist', async () => {
     const result = await run(['--import', 'tsx', 'scripts/api-keys.ts', 'revoke', 'ffffffffffffffff'], { DATA_DIR: stack.dataDirectory });
     expect(result.code).toBe(2);
@@ -132,6 +154,10 @@ describe('AUTH_MODE=jwt', () => {
     expect(stack.logs().find((line) => line.message === 'blob created' && line.blob_id === blobId)).toMatchObject({ owner: 'user-1' });
   });
 
+  it('serves the web page at GET / without a token; every other route still asks for one', async () => {
+    await expectOnlyThePagePublic(stack, `Bearer ${await issuer.sign({ sub: 'user-1' }, { audience: 'another-api' })}`);
+  });
+
   it('refuses no token, a wrong audience, an expired token and a bad signature with 401', async () => {
     const tokens = [
       await issuer.sign({ sub: 'user-1' }, { audience: 'another-api' }),
@@ -151,10 +177,10 @@ describe('throttling, and a HOST other than 127.0.0.1', () => {
   });
   afterAll(() => stack.stop());
 
-  it('serves the API and the upload bucket on HOST, and keeps DynamoDB, EventBridge and Rekognition on 127.0.0.1', () => {
+  it('serves the API and the upload bucket on HOST, and keeps DynamoDB, EventBridge, Rekognition and the usage counters on 127.0.0.1', () => {
     expect(new URL(stack.apiUrl).hostname).toBe('127.0.0.2');
     expect(new URL(stack.endpoints.s3).hostname).toBe('127.0.0.2');
-    for (const internal of [stack.endpoints.dynamodb, stack.endpoints.eventbridge, stack.endpoints.rekognition]) {
+    for (const internal of [stack.endpoints.dynamodb, stack.endpoints.eventbridge, stack.endpoints.rekognition, stack.endpoints.usage]) {
       expect(new URL(internal).hostname).toBe('127.0.0.1');
     }
   });

@@ -2,12 +2,15 @@
 // started stack. A photo goes in through the file input, as a user picks it; the test waits for
 // what the user would see: the label, a box drawn on the image, the blob in the list, its events.
 // UPDATE_SCREENSHOT=1 also writes the README's screenshot (docs/page.png).
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { ImageLabelingClient } from '@image-labeling/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { startStackProcess, type StackProcess } from '../support/stack-process.ts';
+import { projectRoot } from '../support/template.ts';
 
 const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
   (path): path is string => path !== undefined && path !== '' && existsSync(path),
@@ -231,6 +234,66 @@ describe.skipIf(!chromium)('the web page in Chromium (skipped without Chromium: 
     await expect.poll(() => page.locator('#blobs li').count(), POLL).toBeGreaterThan(0);
     expect(await dialog.isVisible()).toBe(false);
     // Only the 401s the route itself answered show up as console errors.
+    expect(problems.filter((problem) => !/401/.test(problem))).toEqual([]);
+    await page.close();
+  });
+});
+
+describe.skipIf(!chromium)('the web page in Chromium, in front of an API that wants a key (AUTH_MODE=api-key)', () => {
+  let stack: StackProcess;
+  let browser: Browser;
+  let apiKey: string;
+  beforeAll(async () => {
+    const { chromium: playwright } = await import('playwright-core');
+    [stack, browser] = await Promise.all([
+      startStackProcess({ env: { AUTH_MODE: 'api-key', DETECTOR_WORKERS: '1' } }),
+      playwright.launch({ executablePath: chromium, headless: true, args: ['--no-sandbox'] }),
+    ]);
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/api-keys.ts', 'create', '--owner', 'page-user'], {
+      cwd: projectRoot,
+      env: { ...process.env, DATA_DIR: stack.dataDirectory },
+    });
+    apiKey = (JSON.parse(stdout) as { api_key: string }).api_key;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  it('loads without a key, asks for one on the API\'s own 401, then labels a picked photo with it', { timeout: 120_000 }, async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 860 } });
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    });
+    const sent: (string | null)[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/blobs')) sent.push(request.headers().authorization ?? null);
+    });
+    const loaded = await page.goto(stack.apiUrl);
+    expect(loaded?.status()).toBe(200);
+
+    // The list's first GET /blobs went out without a key; the local gateway refused it.
+    const dialog = page.locator('#api-key-dialog');
+    await dialog.waitFor();
+    expect(sent[0]).toBeNull();
+    expect(await page.locator('#api-key-reason').innerText()).toContain('credentials');
+    await page.fill('#api-key-input', apiKey);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => dialog.isVisible(), POLL).toBe(false);
+
+    await page.setInputFiles('#file-input', photo);
+    const card = page.locator('.upload').first();
+    await card.locator('.status.COMPLETED, .status.FAILED, .status.EXPIRED, .status.error').waitFor({ timeout: 60_000 });
+    expect(await card.locator('.status').innerText()).toBe('COMPLETED: 4 labels');
+    await card.locator('.box[data-label="Cat"]').waitFor();
+    expect(sent.at(-1)).toBe(`Bearer ${apiKey}`);
+    // The blob is the key owner's: the API shows it to that key.
+    const blobId = (await card.getAttribute('data-blob-id'))!;
+    const read = await fetch(`${stack.apiUrl}/blobs/${blobId}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(((await read.json()) as { invocation_status: string }).invocation_status).toBe('COMPLETED');
+    // Only the refused first call shows up as a console error.
     expect(problems.filter((problem) => !/401/.test(problem))).toEqual([]);
     await page.close();
   });

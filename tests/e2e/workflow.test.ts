@@ -52,12 +52,12 @@ async function detectLabelsCalls(): Promise<number> {
 describe('the blob workflow', () => {
   // First in the file, so that no earlier test's leftovers (projections, redeliveries) are counted.
   it('counts what one labeled image asked of AWS, for the bench to price', async () => {
-    await fetch(`${stack.apiUrl}/_local/usage`, { method: 'DELETE' });
+    await fetch(stack.endpoints.usage, { method: 'DELETE' });
     const { blob } = await createBlob();
     expect((await upload(blob.upload_url!, fixture('horse.png'), 'image/png')).status).toBe(200);
     expect((await waitForStatus(stack, blob.blob_id, ['COMPLETED', 'FAILED'])).invocation_status).toBe('COMPLETED');
 
-    const readUsage = async () => (await (await fetch(`${stack.apiUrl}/_local/usage`)).json()) as Usage;
+    const readUsage = async () => (await (await fetch(stack.endpoints.usage)).json()) as Usage;
     // The projector runs after BlobLabeled reached the bus: wait for its third event's row.
     const usage = await eventually(async () => {
       const counted = await readUsage();
@@ -67,6 +67,8 @@ describe('the blob workflow', () => {
     expect([invocations('CreateBlobFunction'), invocations('RecordUploadFunction'), invocations('LabelBlobFunction')]).toEqual([1, 1, 1]);
     expect(invocations('PublishBlobEventsFunction')).toBe(3); // BlobCreated, BlobUploaded, BlobLabeled
     expect(invocations('SendCallbackFunction')).toBe(0); // no callback_url: the rule never matches
+    // AuthMode None's authorizer answers once; its verdict is cached for every later request.
+    expect(invocations('AuthorizeAnyoneFunction')).toBe(1);
     expect(usage.lambda.LabelBlobFunction).toMatchObject({ memorySizeMb: 512, architecture: 'arm64' });
     expect(usage.eventBridge).toEqual({ customEvents: 3, awsServiceEvents: 1 });
     expect(usage.s3).toMatchObject({ putClass: 1, deletes: 1 }); // the upload; the labeler's clean-up
@@ -75,6 +77,16 @@ describe('the blob workflow', () => {
     expect(usage.dynamodb.writeUnits).toBeGreaterThanOrEqual(3 + 3);
     expect(usage.dynamodb.readUnits).toBeGreaterThan(0);
     expect(usage.sqs.requests).toBeGreaterThanOrEqual(3 + 2); // three rule deliveries, one receive and delete
+  });
+
+  it("keeps the counters off the API's port: its clients can neither read nor reset them", async () => {
+    expect(new URL(stack.endpoints.usage).hostname).toBe('127.0.0.1');
+    for (const method of ['GET', 'DELETE']) {
+      const answer = await fetch(`${stack.apiUrl}/_local/usage`, { method });
+      expect(answer.status, method).toBe(404);
+      expect(answer.headers.get('content-type')).toBe('application/problem+json');
+    }
+    expect((await fetch(stack.endpoints.usage)).status).toBe(200);
   });
 
   it('creates a blob that is waiting for its upload, and reads it back at once', async () => {

@@ -10,7 +10,7 @@ import { projectRoot } from './template.ts';
 
 export interface StackProcess {
   apiUrl: string;
-  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string; sqs: string };
+  endpoints: { s3: string; dynamodb: string; eventbridge: string; rekognition: string; sqs: string; usage: string };
   dataDirectory: string;
   api: ReturnType<typeof createClient<paths>>;
   logs: () => Record<string, unknown>[];
@@ -42,12 +42,12 @@ export async function startStackProcess(options: StackProcessOptions = {}): Prom
   });
   const lines: Record<string, unknown>[] = [];
   const ready = readUntilReady(child, lines);
-  const { api: apiUrl, s3, dynamodb, eventbridge, rekognition, sqs } = await ready;
+  const { api: apiUrl, s3, dynamodb, eventbridge, rekognition, sqs, usage } = await ready;
 
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     apiUrl,
-    endpoints: { s3, dynamodb, eventbridge, rekognition, sqs },
+    endpoints: { s3, dynamodb, eventbridge, rekognition, sqs, usage },
     dataDirectory,
     api: createClient<paths>({ baseUrl: apiUrl }),
     logs: () => lines,
@@ -64,7 +64,7 @@ export async function startStackProcess(options: StackProcessOptions = {}): Prom
 }
 
 function readUntilReady(child: ChildProcess, lines: Record<string, unknown>[]) {
-  type ReadyLine = Record<'api' | 's3' | 'dynamodb' | 'eventbridge' | 'rekognition' | 'sqs', string>;
+  type ReadyLine = Record<'api' | 's3' | 'dynamodb' | 'eventbridge' | 'rekognition' | 'sqs' | 'usage', string>;
   return new Promise<ReadyLine>((resolve, reject) => {
     let stderr = '';
     // Powertools writes WARN and ERROR lines to stderr, the rest to stdout: read both.

@@ -1,10 +1,15 @@
 // What template.yaml declares about who may call the API, as the local stack (and SAM) read it.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTemplate, readTemplateDocument } from '../../local/template.ts';
 import { projectRoot } from '../support/template.ts';
 
-function templateWith(parameters: Record<string, string> = {}) {
-  return loadTemplate(`${projectRoot}template.yaml`, {
+const jwtParameters = { AuthMode: 'Jwt', JwtIssuer: 'https://issuer.example', JwtAudience: 'image-labeling' };
+
+function templateWith(parameters: Record<string, string> = {}, path = `${projectRoot}template.yaml`) {
+  return loadTemplate(path, {
     stackName: 'image-labeling',
     region: 'us-east-1',
     accountId: '000000000000',
@@ -21,7 +26,7 @@ describe('template auth', () => {
       function: 'AuthorizeApiKeyFunction',
       payloadFormatVersion: '2.0',
       simpleResponses: true,
-      identityHeaders: ['authorization'],
+      identitySources: ['$request.header.authorization'],
       cacheTtlSeconds: 300,
     });
     const authorizer = template.functions.find((fn) => fn.logicalId === 'AuthorizeApiKeyFunction')!;
@@ -32,7 +37,7 @@ describe('template auth', () => {
   });
 
   it('Jwt mode uses the HTTP API JWT authorizer for the issuer and audience given', () => {
-    const template = templateWith({ AuthMode: 'Jwt', JwtIssuer: 'https://issuer.example', JwtAudience: 'image-labeling' });
+    const template = templateWith(jwtParameters);
     expect(template.httpApi.authorizer).toEqual({
       type: 'jwt',
       name: 'JwtAuthorizer',
@@ -42,8 +47,43 @@ describe('template auth', () => {
     });
   });
 
-  it('None mode has no authorizer', () => {
-    expect(templateWith({ AuthMode: 'None' }).httpApi.authorizer).toBeUndefined();
+  it('None mode lets everyone in through an authorizer whose one verdict is cached for an hour', () => {
+    const template = templateWith({ AuthMode: 'None' });
+    expect(template.httpApi.authorizer).toEqual({
+      type: 'lambda',
+      name: 'OpenAuthorizer',
+      function: 'AuthorizeAnyoneFunction',
+      payloadFormatVersion: '2.0',
+      simpleResponses: true,
+      identitySources: ['$context.stage'],
+      cacheTtlSeconds: 3600,
+    });
+    const open = template.functions.find((fn) => fn.logicalId === 'AuthorizeAnyoneFunction')!;
+    expect(open.httpRoutes).toEqual([]);
+  });
+
+  it('in every mode GET / (the page) is public and every other route, /blobs above all, is behind the default authorizer', () => {
+    for (const parameters of [{ AuthMode: 'ApiKey' }, jwtParameters, { AuthMode: 'None' }]) {
+      const template = templateWith(parameters);
+      const routes = template.functions.flatMap((fn) => fn.httpRoutes.map((route) => ({ ...route, fn: fn.logicalId })));
+      expect(routes.filter((route) => route.authorizer !== undefined)).toEqual([{ method: 'GET', path: '/', authorizer: 'NONE', fn: 'PageFunction' }]);
+      const blobRoutes = routes.filter((route) => route.path.startsWith('/blobs'));
+      expect(blobRoutes.length).toBeGreaterThanOrEqual(4);
+      expect(template.httpApi.authorizer).toBeDefined();
+    }
+  });
+
+  it('refuses Authorizer NONE on a route of an API without a DefaultAuthorizer, as SAM does', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'auth-wiring-'));
+    try {
+      const path = join(directory, 'template.yaml');
+      // None mode as it was before the page was public: no default authorizer at all.
+      writeFileSync(path, readFileSync(`${projectRoot}template.yaml`, 'utf8').replace(/None: \{ DefaultAuthorizer: \w+ \}/, "None: { DefaultAuthorizer: '' }"));
+      expect(() => templateWith({ AuthMode: 'None' }, path)).toThrow(/PageFunction: GET \/: Authorizer NONE is only valid when the API has a DefaultAuthorizer/);
+      expect(() => templateWith({}, path)).not.toThrow();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('throttles each route by the template parameters', () => {

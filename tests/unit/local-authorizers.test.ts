@@ -32,7 +32,11 @@ function request(headers: Record<string, string> = {}): APIGatewayProxyEventV2 {
 const errors: string[] = [];
 const logger = { error: (message: string) => void errors.push(message) };
 
-function lambdaAuthorizer(cacheTtlSeconds: number, answer: (event: APIGatewayRequestAuthorizerEventV2) => unknown) {
+function lambdaAuthorizer(
+  cacheTtlSeconds: number,
+  answer: (event: APIGatewayRequestAuthorizerEventV2) => unknown,
+  identitySources = ['$request.header.authorization'],
+) {
   let now = 0;
   const seen: APIGatewayRequestAuthorizerEventV2[] = [];
   const definition: LocalHttpAuthorizer = {
@@ -41,7 +45,7 @@ function lambdaAuthorizer(cacheTtlSeconds: number, answer: (event: APIGatewayReq
     function: 'AuthorizeApiKeyFunction',
     payloadFormatVersion: '2.0',
     simpleResponses: true,
-    identityHeaders: ['authorization'],
+    identitySources,
     cacheTtlSeconds,
   };
   const authorizer = createAuthorizer(definition, {
@@ -85,6 +89,21 @@ describe('local Lambda authorizer', () => {
     advance(1_000);
     expect(await authorizer.authorize(request({ authorization: 'Bearer k1' }))).toEqual({ outcome: 'allow', authorizer: { lambda: { n: 3 } } });
     expect(seen).toHaveLength(3);
+  });
+
+  it('takes a context variable as identity source: one cached verdict for every request of the stage', async () => {
+    const { authorizer, seen, advance } = lambdaAuthorizer(3600, () => ({ isAuthorized: true }), ['$context.stage']);
+    expect(await authorizer.authorize(request())).toEqual({ outcome: 'allow', authorizer: { lambda: {} } });
+    expect(await authorizer.authorize(request({ authorization: 'Bearer anything' }))).toEqual({ outcome: 'allow', authorizer: { lambda: {} } });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.identitySource).toEqual(['$default']);
+    advance(3600_000);
+    await authorizer.authorize(request());
+    expect(seen).toHaveLength(2);
+  });
+
+  it('refuses, when made, an identity source the local gateway cannot read', () => {
+    expect(() => lambdaAuthorizer(300, () => ({ isAuthorized: true }), ['$method.request.header.x'])).toThrow(/cannot read the identity source/);
   });
 
   it('with a TTL of 0 asks on every request (a revoked key stops working at once)', async () => {
