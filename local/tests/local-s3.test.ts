@@ -16,10 +16,10 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsChunkedDecoder } from '../../local/s3/aws-chunked.ts';
-import { parseRequestTarget } from '../../local/s3/request-target.ts';
-import { startS3, type ObjectCreated, type RunningS3, type StartS3Options } from '../../local/s3/server.ts';
-import { NodeSha256, authenticate, type Authenticated, type SignedRequest } from '../../local/s3/sigv4.ts';
+import { awsChunkedDecoder } from '../s3/aws-chunked.ts';
+import { parseRequestTarget } from '../s3/request-target.ts';
+import { startS3, type ObjectCreated, type RunningS3, type StartS3Options } from '../s3/server.ts';
+import { NodeSha256, authenticate, type Authenticated, type SignedRequest } from '../s3/sigv4.ts';
 
 const REGION = 'us-east-1';
 const BUCKET = 'uploads';
