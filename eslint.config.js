@@ -11,6 +11,20 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // The local stack (its own package, a development tool) and the product depend on nothing in
+  // each other: the stack runs the functions that template.yaml names, it never imports them.
+  {
+    files: ['local/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(\.\./)+(shared|functions|web|cli|clients|scripts|bench)/`, message: 'The local stack imports nothing from the product.' }] }],
+    },
+  },
+  {
+    files: ['functions/**', 'shared/**', 'web/src/**', 'cli/**', 'clients/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`(^(\.\./)+local/|^@image-labeling/local-stack)`, message: 'The product imports nothing from the local stack (a development tool).' }] }],
+    },
+  },
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },

@@ -16,7 +16,6 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BlobProjection } from '../shared/read-model/blob-projection.ts';
 import { rebuildReadModel } from '../shared/read-model/rebuild.ts';
-import { readTemplateDocument } from '../local/template.ts';
 
 interface Target {
   client: DynamoDBClient;
@@ -56,6 +55,8 @@ function target(): Target {
  */
 async function recreateLocalTableIfIndexesDiffer(client: DynamoDBClient, tableName: string): Promise<boolean> {
   const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  // The local stack's template reader, loaded only here: against AWS the script needs nothing of it.
+  const { readTemplateDocument } = await import('../local/template.ts');
   const resources = readTemplateDocument(join(import.meta.dirname, '..', 'template.yaml')).Resources as unknown as Record<
     string,
     { Properties: Omit<CreateTableCommandInput, 'TableName'> }

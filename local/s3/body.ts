@@ -4,11 +4,9 @@ import { rm } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { PassThrough, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { awsChunkedDecoder, type ChunkVerification } from './aws-chunked.ts';
 import {
   checkChecksum,
   checkContentMd5,
-  checksumHeaderName,
   createDigest,
   createMd5Digest,
   type DeclaredChecksum,
@@ -16,20 +14,18 @@ import {
 } from './checksums.ts';
 import { S3Error } from './errors.ts';
 
-// Request bodies are spooled to a file while being decoded and checked, and
+// Request bodies are spooled to a file (or held in memory) while being checked, and
 // only a fully verified body is handed to s3rver. s3rver writes objects in
 // place, so streaming an unverified (or aborted) body straight into it would
 // leave a truncated or forged object behind — or clobber a good one.
 
 export interface BodyPlan {
-  /** Present for Content-Encoding: aws-chunked. */
-  readonly chunked?: { readonly verification?: ChunkVerification };
   /** The hex SHA-256 the signature covered (x-amz-content-sha256), if the payload was signed. */
   readonly payloadSha256?: string;
   readonly checksum?: DeclaredChecksum;
   readonly contentMd5?: string;
   readonly maxBytes: number;
-  /** Decoded length the client announced (Content-Length or x-amz-decoded-content-length). */
+  /** The length the client announced (Content-Length). */
   readonly declaredLength?: number;
 }
 
@@ -61,15 +57,9 @@ export async function spoolBody(request: IncomingMessage, plan: BodyPlan, path: 
   request.pipe(source);
   const meter = new BodyMeter(plan);
   const sink = path === undefined ? new MemorySink(plan.declaredLength ?? 0) : createWriteStream(path);
-  let trailer: ReadonlyMap<string, string> = new Map();
   try {
-    if (plan.chunked) {
-      const decode = awsChunkedDecoder({ verification: plan.chunked.verification, onTrailer: (t) => (trailer = t) });
-      await pipeline(source, decode, meter, sink);
-    } else {
-      await pipeline(source, meter, sink);
-    }
-    meter.verify(trailer);
+    await pipeline(source, meter, sink);
+    meter.verify();
     return sink instanceof MemorySink ? { bytes: sink.bytes(), size: meter.size } : { path: path!, size: meter.size };
   } catch (error) {
     if (path !== undefined) await rm(path, { force: true });
@@ -105,7 +95,7 @@ class MemorySink extends Writable {
   }
 }
 
-/** Counts, hashes and size-limits the decoded body on its way to disk or memory. */
+/** Counts, hashes and size-limits the body on its way to disk or memory. */
 class BodyMeter extends Transform {
   size = 0;
   private readonly sha256 = createHash('sha256');
@@ -130,10 +120,10 @@ class BodyMeter extends Transform {
     callback(null, chunk);
   }
 
-  verify(trailer: ReadonlyMap<string, string>): void {
+  verify(): void {
     this.verifyLength();
     this.verifyPayloadHash();
-    this.verifyChecksum(trailer);
+    this.verifyChecksum();
     if (this.md5 && this.plan.contentMd5 !== undefined) checkContentMd5(this.plan.contentMd5, this.md5.base64());
   }
 
@@ -156,13 +146,9 @@ class BodyMeter extends Transform {
     }
   }
 
-  private verifyChecksum(trailer: ReadonlyMap<string, string>): void {
+  private verifyChecksum(): void {
     const declared = this.plan.checksum;
     if (!declared || !this.checksum) return;
-    const expected = declared.expected ?? trailer.get(checksumHeaderName(declared.algorithm));
-    if (expected === undefined) {
-      throw new S3Error('InvalidRequest', `The request declared trailer ${checksumHeaderName(declared.algorithm)} but did not send it.`);
-    }
-    checkChecksum(declared.algorithm, expected, this.checksum.base64());
+    checkChecksum(declared.algorithm, declared.expected, this.checksum.base64());
   }
 }

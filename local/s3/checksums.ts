@@ -11,10 +11,10 @@ export type ChecksumAlgorithm = 'crc32' | 'crc32c' | 'crc64nvme' | 'sha1' | 'sha
 
 const ALGORITHMS: readonly ChecksumAlgorithm[] = ['crc32', 'crc32c', 'crc64nvme', 'sha1', 'sha256'];
 
-/** An x-amz-checksum-* declaration; `expected` is absent when it arrives later, in an aws-chunked trailer. */
+/** An x-amz-checksum-* declaration (a header, or a presigned URL's query parameter). */
 export interface DeclaredChecksum {
   readonly algorithm: ChecksumAlgorithm;
-  readonly expected?: string;
+  readonly expected: string;
 }
 
 export interface Digest {
@@ -23,11 +23,11 @@ export interface Digest {
   base64(): string;
 }
 
-export function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
+function checksumHeaderName(algorithm: ChecksumAlgorithm): string {
   return `x-amz-checksum-${algorithm}`;
 }
 
-export function parseChecksumName(name: string): ChecksumAlgorithm | undefined {
+function parseChecksumName(name: string): ChecksumAlgorithm | undefined {
   const lower = name.trim().toLowerCase();
   return ALGORITHMS.find((algorithm) => checksumHeaderName(algorithm) === lower);
 }

@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { guardServer, guardedHandler, isClientGone, type SafetyLogger } from '../http-safety.ts';
 import { stackLogger } from '../log.ts';
 import { entityTooLarge, spoolBody, type BodyPlan, type SpooledBody } from './body.ts';
-import { findDeclaredChecksum, parseChecksumName, type DeclaredChecksum } from './checksums.ts';
+import { findDeclaredChecksum, type DeclaredChecksum } from './checksums.ts';
 import { S3Error, renderErrorXml, toS3Error } from './errors.ts';
 import { formatTargetWithout, parseRequestTarget, type RequestTarget } from './request-target.ts';
 import { QUERY_AUTH_PARAMS, authenticate, type Authenticated, type SignedRequest, type VerifierConfig } from './sigv4.ts';
@@ -80,9 +80,7 @@ const NOT_FORWARDED = new Set([
   'upgrade',
   'x-amz-content-sha256',
   'x-amz-date',
-  'x-amz-decoded-content-length',
   'x-amz-security-token',
-  'x-amz-trailer',
   'x-forwarded-for',
   'x-forwarded-host',
   'x-forwarded-proto',
@@ -281,9 +279,8 @@ function verifierConfig(context: Context): VerifierConfig {
 }
 
 function planBody(req: IncomingMessage, target: RequestTarget, auth: Authenticated, maxBytes: number): BodyPlan | undefined {
-  const awsChunked = auth.payload.kind === 'aws-chunked';
   const transferEncoding = req.headers['transfer-encoding'];
-  if (transferEncoding !== undefined && !awsChunked) {
+  if (transferEncoding !== undefined) {
     // Real S3 refuses plain chunked uploads; failing here keeps local behaviour honest.
     throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
       Header: 'Transfer-Encoding',
@@ -293,13 +290,12 @@ function planBody(req: IncomingMessage, target: RequestTarget, auth: Authenticat
   const contentLength = parseLength(req.headers['content-length']);
   const hasBody = method === 'PUT' || method === 'POST' || (contentLength ?? 0) > 0 || transferEncoding !== undefined;
   if (!hasBody) return undefined;
-  const declaredLength = awsChunked ? parseLength(req.headers['x-amz-decoded-content-length']) : contentLength;
-  if (declaredLength === undefined && (awsChunked || method === 'PUT')) {
+  const declaredLength = contentLength;
+  if (declaredLength === undefined && method === 'PUT') {
     throw new S3Error('MissingContentLength', 'You must provide the Content-Length HTTP header.');
   }
   if (declaredLength !== undefined && declaredLength > maxBytes) throw entityTooLarge(declaredLength, maxBytes);
   return {
-    chunked: awsChunked ? { verification: chunkVerification(auth) } : undefined,
     payloadSha256: auth.payload.kind === 'sha256' ? auth.payload.hex : undefined,
     checksum: declaredChecksum(req, target),
     contentMd5: headerString(req, 'content-md5'),
@@ -319,23 +315,13 @@ function parseLength(value: string | string[] | undefined): number | undefined {
   return Number(value);
 }
 
-function chunkVerification(auth: Authenticated): NonNullable<BodyPlan['chunked']>['verification'] {
-  if (auth.payload.kind !== 'aws-chunked' || !auth.payload.signedChunks) return undefined;
-  return { signer: auth.signer, seedSignature: auth.signature, scope: auth.scope, signedTrailer: auth.payload.signedTrailer };
-}
-
-// A checksum may come as a header, hoisted into a presigned URL's query, or be
-// announced in x-amz-trailer and arrive after an aws-chunked body.
+// A checksum comes as a header, or hoisted into a presigned URL's query.
 function declaredChecksum(req: IncomingMessage, target: RequestTarget): DeclaredChecksum | undefined {
   const headerEntries = Object.entries(req.headers).flatMap(([name, value]) =>
     typeof value === 'string' ? [[name, value] as const] : [],
   );
   const queryEntries = target.params.map((param) => [param.name, param.value] as const);
-  const declared = findDeclaredChecksum([...headerEntries, ...queryEntries]);
-  if (declared) return declared;
-  const trailer = headerString(req, 'x-amz-trailer');
-  const algorithm = trailer === undefined ? undefined : parseChecksumName(trailer);
-  return algorithm === undefined ? undefined : { algorithm };
+  return findDeclaredChecksum([...headerEntries, ...queryEntries]);
 }
 
 function forwardedHeaders(req: IncomingMessage, body: SpooledBody | undefined): OutgoingHttpHeaders {
@@ -343,9 +329,6 @@ function forwardedHeaders(req: IncomingMessage, body: SpooledBody | undefined): 
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !NOT_FORWARDED.has(name)) headers[name] = value;
   }
-  const encoding = withoutAwsChunked(req.headers['content-encoding']);
-  if (encoding === undefined) delete headers['content-encoding'];
-  else headers['content-encoding'] = encoding;
   if (body) headers['content-length'] = String(body.size);
   Object.assign(headers, forwardedFor(req));
   const copySource = headerString(req, 'x-amz-copy-source');
@@ -372,16 +355,6 @@ function copySourceForS3rver(copySource: string): string {
   } catch {
     throw new S3Error('InvalidArgument', 'Invalid copy source encoding', { ArgumentName: 'x-amz-copy-source' });
   }
-}
-
-/** S3 strips the aws-chunked transfer coding and stores any remaining content codings. */
-function withoutAwsChunked(contentEncoding: string | undefined): string | undefined {
-  if (contentEncoding === undefined) return undefined;
-  const remaining = contentEncoding
-    .split(',')
-    .map((coding) => coding.trim())
-    .filter((coding) => coding !== '' && coding.toLowerCase() !== 'aws-chunked');
-  return remaining.length === 0 ? undefined : remaining.join(', ');
 }
 
 async function reportCreation(upstream: UpstreamResponse, req: IncomingMessage, requestId: string, context: Context): Promise<void> {

@@ -36,26 +36,13 @@ export interface SigningScope {
   readonly service: string;
 }
 
-export type PayloadMode =
-  | { readonly kind: 'unsigned' }
-  | { readonly kind: 'sha256'; readonly hex: string }
-  | { readonly kind: 'aws-chunked'; readonly signedChunks: boolean; readonly signedTrailer: boolean };
+export type PayloadMode = { readonly kind: 'unsigned' } | { readonly kind: 'sha256'; readonly hex: string };
 
 export interface Authenticated {
   readonly via: 'query' | 'header';
   readonly payload: PayloadMode;
-  /** The request signature, which seeds the chain of chunk signatures in aws-chunked bodies. */
-  readonly signature: string;
-  readonly scope: SigningScope;
-  readonly signer: ChunkSigner;
 }
 
-export interface ChunkSigner {
-  chunkSignature(previous: string, chunkSha256Hex: string, scope: SigningScope): Promise<string>;
-  trailerSignature(previous: string, trailerSha256Hex: string, scope: SigningScope): Promise<string>;
-}
-
-export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 export const MAX_PRESIGNED_EXPIRES_SECONDS = 7 * 24 * 60 * 60;
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const SERVICE = 's3';
@@ -96,10 +83,9 @@ export async function authenticate(request: SignedRequest, config: VerifierConfi
   checkSecurityToken(request);
   checkSignedHeaderCoverage(request, fields);
   const payload = parsePayloadMode(fields.payloadHash, fields.via);
-  const signer = new SigV4Calculator(config.credentials);
-  await verifyRequestSignature(signer, request, fields, scope);
+  await verifyRequestSignature(new SigV4Calculator(config.credentials), request, fields, scope);
   checkTime(fields, config.now);
-  return { via: fields.via, payload, signature: fields.signature, scope, signer };
+  return { via: fields.via, payload };
 }
 
 function readAuthFields(request: SignedRequest): AuthFields {
@@ -272,18 +258,16 @@ function checkSignedHeaderCoverage(request: SignedRequest, fields: AuthFields): 
 
 function parsePayloadMode(payloadHash: string, via: AuthFields['via']): PayloadMode {
   if (/^[0-9a-f]{64}$/.test(payloadHash)) return { kind: 'sha256', hex: payloadHash };
-  switch (payloadHash) {
-    case 'UNSIGNED-PAYLOAD':
-      return { kind: 'unsigned' };
-    case 'STREAMING-UNSIGNED-PAYLOAD-TRAILER':
-      return { kind: 'aws-chunked', signedChunks: false, signedTrailer: false };
-    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD':
-      return { kind: 'aws-chunked', signedChunks: true, signedTrailer: false };
-    case 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER':
-      return { kind: 'aws-chunked', signedChunks: true, signedTrailer: true };
-  }
-  if (payloadHash.startsWith('STREAMING-AWS4-ECDSA-P256-SHA256')) {
-    throw new S3Error('NotImplemented', 'SigV4a (ECDSA) streaming signatures are not supported by the local S3.');
+  if (payloadHash === 'UNSIGNED-PAYLOAD') return { kind: 'unsigned' };
+  // Streaming (aws-chunked) uploads are what an SDK sends for a body it cannot measure (a
+  // stream). Nothing of the product makes one (its uploads are presigned PUTs of a known
+  // length), so the local S3 refuses them clearly rather than carry a decoder nothing uses.
+  if (payloadHash.startsWith('STREAMING-')) {
+    throw new S3Error(
+      'NotImplemented',
+      `A header you provided implies functionality that is not implemented: the local S3 does not take streaming (aws-chunked) uploads (x-amz-content-sha256: ${payloadHash}); send the body with its length, as a presigned PUT or an SDK upload of a Buffer or string does.`,
+      { Header: 'x-amz-content-sha256' },
+    );
   }
   throw new S3Error(
     'InvalidArgument',
@@ -367,7 +351,7 @@ interface ComputedSignature {
 // string-to-sign builders; its public presign()/sign() would re-derive which
 // headers to sign and hoist x-amz-* headers into the query, which is right for
 // a client but wrong for checking what a client actually signed.
-class SigV4Calculator extends SignatureV4 implements ChunkSigner {
+class SigV4Calculator extends SignatureV4 {
   constructor(credentials: Credentials) {
     super({
       service: SERVICE,
@@ -390,16 +374,6 @@ class SigV4Calculator extends SignatureV4 implements ChunkSigner {
       ALGORITHM_IDENTIFIER,
     );
     return { signature: await this.signWithScope(stringToSign, scope), stringToSign, canonicalRequest };
-  }
-
-  chunkSignature(previous: string, chunkSha256Hex: string, scope: SigningScope): Promise<string> {
-    const lines = ['AWS4-HMAC-SHA256-PAYLOAD', scope.longDate, credentialScope(scope), previous, EMPTY_SHA256, chunkSha256Hex];
-    return this.signWithScope(lines.join('\n'), scope);
-  }
-
-  trailerSignature(previous: string, trailerSha256Hex: string, scope: SigningScope): Promise<string> {
-    const lines = ['AWS4-HMAC-SHA256-TRAILER', scope.longDate, credentialScope(scope), previous, trailerSha256Hex];
-    return this.signWithScope(lines.join('\n'), scope);
   }
 
   private signWithScope(stringToSign: string, scope: SigningScope): Promise<string> {

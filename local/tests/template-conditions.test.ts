@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTemplate } from '../template.ts';
 
 const directory = mkdtempSync(join(tmpdir(), 'template-conditions-'));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));

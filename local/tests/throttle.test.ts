@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RouteThrottle } from '../../local/throttle.ts';
+import { RouteThrottle } from '../throttle.ts';
 
 describe('route throttle (token bucket)', () => {
   it('takes the burst at once, then refuses with the wait until the next token', () => {

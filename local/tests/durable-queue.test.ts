@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DurableQueues } from '../../local/durable-queue.ts';
+import { DurableQueues } from '../durable-queue.ts';
 
 interface StreamItem {
   item: string;

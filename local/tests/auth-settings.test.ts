@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { authParameters, isLoopback, ProtectedModeError } from '../../local/auth-settings.ts';
+import { authParameters, isLoopback, ProtectedModeError } from '../auth-settings.ts';
 
 describe('npm start auth settings', () => {
   it('knows loopback addresses from the rest', () => {

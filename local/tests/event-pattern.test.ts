@@ -7,7 +7,7 @@ import {
   compileEventPattern,
   InvalidEventPatternError,
   matchesEventPattern,
-} from '../../local/eventbridge/pattern-matcher.ts';
+} from '../eventbridge/pattern-matcher.ts';
 
 /** An event as rules see it: the PutEvents envelope around `detail`. */
 function busEvent(detail: Record<string, unknown>, envelope: Record<string, unknown> = {}): Record<string, unknown> {

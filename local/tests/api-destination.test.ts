@@ -4,8 +4,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiDestinationError, ApiDestinationTarget, parseRetryAfter } from '../../local/eventbridge/api-destination.ts';
-import type { LocalApiDestination, LocalConnection } from '../../local/template.ts';
+import { ApiDestinationError, ApiDestinationTarget, parseRetryAfter } from '../eventbridge/api-destination.ts';
+import type { LocalApiDestination, LocalConnection } from '../template.ts';
 
 let server: Server;
 let url = '';

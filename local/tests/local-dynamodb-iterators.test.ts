@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamoDb, type LocalDynamoDb } from '../../local/dynamodb.ts';
+import { startDynamoDb, type LocalDynamoDb } from '../dynamodb.ts';
 
 interface LevelIterator {
   next(): Promise<unknown>;

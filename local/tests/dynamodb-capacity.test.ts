@@ -2,7 +2,7 @@
 // rules: sizes from names and values, 1 KB per write unit, 4 KB per read unit, halved when
 // eventually consistent, Query summing its items before rounding, one minimum unit per request.
 import { describe, expect, it } from 'vitest';
-import { consumedUnits, itemSize } from '../../local/dynamodb-capacity.ts';
+import { consumedUnits, itemSize } from '../dynamodb-capacity.ts';
 
 const tables = new Map([
   ['log', { indexKeys: [] }],

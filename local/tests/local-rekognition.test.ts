@@ -21,9 +21,9 @@ import {
   type DetectLabelsCommandInput,
   type Label,
 } from '@aws-sdk/client-rekognition';
-import { startRekognitionServer, type RekognitionServer, type RekognitionServerStats } from '../../local/rekognition/server.ts';
+import { startRekognitionServer, type RekognitionServer, type RekognitionServerStats } from '../rekognition/server.ts';
 
-const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../tests/fixtures');
 const photo = (name: string): Promise<Buffer> => readFile(path.join(fixtures, name));
 
 /** Pretend S3: bucket/key -> bytes. */
