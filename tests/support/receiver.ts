@@ -1,6 +1,7 @@
 // An HTTP receiver on 127.0.0.1 for the fast tier: it records each request and answers what the
-// test scripted (204 by default). A callback receiver, or an AWS endpoint that only needs to
-// take a call (an S3 DELETE), without starting the local stack.
+// test scripted (204 by default), or what its `respond` function makes of the request. A
+// callback receiver, or an AWS endpoint playing the one call a handler makes (an S3 GET or
+// DELETE, a DetectLabels), without starting the local stack.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -19,15 +20,23 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-export async function startReceiver(): Promise<Receiver> {
+export interface Answer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+export async function startReceiver(respond?: (request: ReceivedRequest) => Answer | undefined): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const answers: number[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(answers.shift() ?? 204).end();
+      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      requests.push(request);
+      const answer = respond?.(request) ?? { status: answers.shift() ?? 204 };
+      res.writeHead(answer.status, answer.headers).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
