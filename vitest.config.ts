@@ -24,6 +24,9 @@ export default defineConfig({
           exclude: slowUnitFiles,
           // The handlers' Powertools logs; set it to INFO to read them.
           env: { POWERTOOLS_LOG_LEVEL: 'SILENT' },
+          // A CommonJS module's default import is its module.exports, as in Node (and Lambda):
+          // the generated validators rely on it (ajv's runtime helpers export `.default`).
+          deps: { interopDefault: false },
         },
       },
       {
