@@ -1,8 +1,8 @@
 // The batch helper against a document client that answers as DynamoDB may: part of a call
 // handed back unprocessed. That answer is a throttled table's, which no local DynamoDB gives on
 // demand, so a fake client gives it here (the fault injected); everything else is the helper's.
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it, vi } from 'vitest';
 import {
   BATCH_GET_LIMIT,
   BATCH_WRITE_LIMIT,
@@ -12,6 +12,7 @@ import {
   type Key,
   type WriteRequest,
 } from '../../shared/aws/dynamodb-batch.ts';
+import { BlobProjection } from '../../shared/read-model/blob-projection.ts';
 
 const table = 'rows';
 
@@ -206,5 +207,31 @@ describe('batchGetAll', () => {
     const fake = await stocked(1);
     expect(await batchGetAll(clientOf(fake), table, [])).toEqual([]);
     expect(fake.calls).toEqual([]);
+  });
+});
+
+describe('the batch reads and writes of the product', () => {
+  it("give up on a table that stays throttled: a label page's rows (once a loop with no backoff and no limit)", async () => {
+    // Label rows name the blobs; their rows are then read in one BatchGetItem, which never gets done here.
+    let batchGets = 0;
+    const throttled = {
+      send: async (command: unknown) => {
+        if (command instanceof QueryCommand) return { Items: [{ pk: 'label', sk: 'b1', blob_id: 'b1' }] };
+        if (command instanceof BatchGetCommand) {
+          batchGets++;
+          const [name, request] = Object.entries(command.input.RequestItems!)[0]!;
+          return { Responses: { [name]: [] }, UnprocessedKeys: { [name]: request } };
+        }
+        throw new Error('unexpected command');
+      },
+    } as unknown as DynamoDBDocumentClient;
+    vi.spyOn(Math, 'random').mockReturnValue(0); // no waiting between attempts
+    try {
+      const page = new BlobProjection(throttled, 'read-model').page({ owner: 'alice', label: 'Cat', limit: 10 });
+      await expect(page).rejects.toMatchObject({ name: 'UnprocessedBatchError', operation: 'BatchGetItem', attempts: 8 });
+      expect(batchGets).toBe(8);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
