@@ -1,13 +1,9 @@
 // The event log in DynamoDB: one item per event, keyed (blob_id, version), written with a
 // conditional put and never updated. The table's stream is what publishes the events.
-
-/** BatchGetItem's limit per request. */
-const MAX_KEYS = 100;
-const MAX_ROUNDS = 8;
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { batchGetAll } from '../aws/dynamodb-batch.ts';
 import { BlobEvent } from '../blob/events.ts';
 import { UnreadableEventError, VersionConflictError, type EventStore } from './event-store.ts';
 
@@ -48,19 +44,7 @@ export class DynamoDbEventStore implements EventStore {
     // Versions are 1, 2, 3...: knowing the last one names every key, so one BatchGetItem
     // reads many blobs' logs where a Query would read one.
     const keys = [...versions].flatMap(([blobId, last]) => Array.from({ length: last }, (_, i) => ({ blob_id: blobId, version: i + 1 })));
-    const found: BlobEvent[] = [];
-    for (let start = 0; start < keys.length; start += MAX_KEYS) {
-      let pending: Record<string, unknown>[] = keys.slice(start, start + MAX_KEYS);
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round === MAX_ROUNDS) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${MAX_ROUNDS} rounds`);
-        if (round > 0) await sleep(Math.min(1000, 25 * 2 ** round));
-        const result = await this.client.send(
-          new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-        );
-        found.push(...(result.Responses?.[this.tableName] ?? []).map(eventOf));
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
+    const found = (await batchGetAll(this.client, this.tableName, keys, { consistentRead: true })).map(eventOf);
     const logs = new Map<string, BlobEvent[]>();
     for (const event of found) {
       const log = logs.get(event.blob_id);

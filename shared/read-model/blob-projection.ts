@@ -8,10 +8,10 @@
 // the caller's rows; nothing is filtered out after the fact. Rows written before owners
 // (`BLOBS`, `STATUS#<status>`, `LABEL#<label>`) are never matched by these keys.
 // The expiry sweep alone reads across owners, through the sparse `Unfinished` index.
-import { BatchGetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { BlobState, InvocationStatus } from '../blob/state.ts';
-import { batchWriteAll } from './batch-write.ts';
+import { batchGetAll, batchWriteAll } from '../aws/dynamodb-batch.ts';
 import { toBlobResource, type BlobResource } from '../blob/representation.ts';
 
 /** The row's copy of the resource; links are added per request, the upload URL never. */
@@ -140,13 +140,8 @@ export class BlobProjection {
 
   private async rowsOf(blobIds: string[]): Promise<BlobRow[]> {
     if (blobIds.length === 0) return [];
-    const found = new Map<string, BlobRow>();
-    let keys: Record<string, unknown>[] = blobIds.map(blobKey);
-    while (keys.length > 0) {
-      const result = await this.client.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-      for (const row of (result.Responses?.[this.tableName] ?? []) as BlobRow[]) found.set(row.blob_id, row);
-      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Record<string, unknown>[];
-    }
+    const rows = (await batchGetAll(this.client, this.tableName, blobIds.map(blobKey))) as unknown as BlobRow[];
+    const found = new Map(rows.map((row) => [row.blob_id, row]));
     return blobIds.flatMap((id) => found.get(id) ?? []);
   }
 }

@@ -1,7 +1,7 @@
 // Rebuilds the read model from the event log: the log is the truth, the read model only a
 // fold of it, so it can always be thrown away and made again.
 import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWriteAll } from './batch-write.ts';
+import { batchWriteAll } from '../aws/dynamodb-batch.ts';
 import type { BlobEvent } from '../blob/events.ts';
 import { foldBlob } from '../blob/state.ts';
 import type { BlobProjection } from './blob-projection.ts';

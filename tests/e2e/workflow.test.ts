@@ -187,11 +187,9 @@ describe('the blob workflow', () => {
     expect(put.FailedEntryCount).toBe(0);
 
     // The labeler says so when it sees the duplicate; wait for that line, then check nothing happened.
-    const deadline = Date.now() + 10_000;
-    const sawDuplicate = () =>
-      stack.logs().some((line) => line.blob_id === blob.blob_id && String(line.message).includes('duplicate delivery ignored'));
-    while (!sawDuplicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(sawDuplicate()).toBe(true);
+    await eventually(async () =>
+      stack.logs().some((line) => line.blob_id === blob.blob_id && String(line.message).includes('duplicate delivery ignored')),
+    );
     expect(await detectLabelsCalls()).toBe(callsBefore);
     expect(await eventLog(blob.blob_id)).toHaveLength(events.length);
   });
@@ -202,11 +200,7 @@ describe('the blob workflow', () => {
     const first = await waitForStatus(stack, blob.blob_id, ['COMPLETED']);
     const again = await upload(blob.upload_url!, fixture('chelsea.png'), 'image/png');
     expect(again.status).toBe(200); // S3 takes the bytes; the blob's history does not change
-    const deadline = Date.now() + 10_000;
-    const sawIgnored = () =>
-      stack.logs().some((line) => line.blob_id === blob.blob_id && line.message === 'upload ignored');
-    while (!sawIgnored() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(sawIgnored()).toBe(true);
+    await eventually(async () => stack.logs().some((line) => line.blob_id === blob.blob_id && line.message === 'upload ignored'));
     const { data } = await stack.api.GET('/blobs/{blob_id}', { params: { path: { blob_id: blob.blob_id } } });
     expect(data).toEqual(first);
   });
