@@ -54,6 +54,8 @@ const POST_LOAD: LoadLimits = { clients: 32, maxRequests: 2000, maxMs: 10_000 };
 // Only a fallback (oneTrip waits for the stack to go quiet instead): GETs while the detector runs
 // take CPU from it; times come from the server's completed_on either way.
 const SEQUENTIAL_POLL_MS = 100;
+/** BENCH_TRIP_POLL_MS=100: the trips' client polls GET /blobs/{id} this often instead (as before 2026-12-05). */
+const TRIP_POLL_MS = process.env.BENCH_TRIP_POLL_MS ? Number(process.env.BENCH_TRIP_POLL_MS) : undefined;
 const TRIP_TIMEOUT_MS = 30_000;
 const BURST_TIMEOUT_MS = 90_000;
 
@@ -125,6 +127,7 @@ async function oneTrip(stack: StackChild, image: BenchImage): Promise<Trip> {
   const putStart = Date.now();
   await upload(blob, image);
   const putDone = Date.now();
+  if (TRIP_POLL_MS) return tripOf(await waitUntilTerminal(apiUrl, blob.blob_id, TRIP_POLL_MS, TRIP_TIMEOUT_MS), putStart, putDone);
   await sleep(PROJECTION_WINDOW_MS);
   await waitForQuiet(stack.pid, TRIP_TIMEOUT_MS);
   const seen = await getBlob(apiUrl, blob.blob_id);
