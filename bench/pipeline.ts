@@ -255,8 +255,8 @@ function describeTrips(trips: Trip[], stages: StackStages): string {
     `PUT answered ${part((t) => t.putDone - t.putStart)} ms, ` +
     `upload recorded (started_on) ${part((t) => t.startedOn - t.putStart)} ms, ` +
     `started_on -> completed_on ${part((t) => t.completedOn - t.startedOn)} ms; ` +
-    `the stack's means: DetectLabels ${stages.detectLabelsMs.toFixed(0)} ms (S3 read ${stages.s3ReadMs.toFixed(1)} ms, ` +
-    `${describeStages(stages)})`
+    `the stack's means: DetectLabels ${stages.detectLabelsMs.toFixed(0)} ms (` +
+    `${Number.isNaN(stages.s3ReadMs) ? 'image inline (Image.Bytes)' : `S3 read ${stages.s3ReadMs.toFixed(1)} ms`}, ${describeStages(stages)})`
   );
 }
 
