@@ -117,9 +117,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * One image all the way: PUT, then nothing until the stack has gone quiet, then one GET. Times
  * are the server's started_on and completed_on, so the client need not watch. A client polling
- * every 100 ms made the stack answer two or three GETs during each inference, and the detector
- * worker then waited for a CPU while the stack's main thread served them (bench/README.md,
- * 2026-12-05): that is the client's load, not the pipeline's.
+ * every 100 ms made the stack answer two or three GETs during each inference, 20-35 ms of CPU
+ * that the detector competes for on a busy host (bench/README.md, 2026-12-05): that is the
+ * client's load, not the pipeline's. BENCH_TRIP_POLL_MS brings the polling client back.
  */
 async function oneTrip(stack: StackChild, image: BenchImage): Promise<Trip> {
   const apiUrl = stack.endpoints.api;
