@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { prepareImage, MODEL_INPUT_SIZE } from './image.ts';
 import { RekognitionError } from './errors.ts';
 import { silentLogger, type Logger } from './logger.ts';
+import { threadTime, threadTimeSince, type ThreadTime } from './thread-time.ts';
 import type { ModelInput } from './model.ts';
 import type { Detection, PostprocessOptions } from './postprocess.ts';
 import type { DetectRequest, WorkerConfig, WorkerReply } from './worker-protocol.ts';
@@ -50,6 +51,30 @@ export interface DetectorPoolStats {
   throttled: number;
   /** Mean time inside a worker per image (model + post-processing), ms. */
   meanInferenceMs: number | null;
+  /**
+   * Running sums since start, so a caller can difference two readings into per-stage figures.
+   * `threadTimed` counts the inferences that came with the worker thread's own CPU and
+   * run-queue times (Linux only); the two `inference*` thread sums cover only those.
+   */
+  totals: DetectorPoolTotals;
+}
+
+export interface DetectorPoolTotals {
+  /** Images decoded and letterboxed (successfully or not), and the time that took (sharp, libuv's pool). */
+  prepared: number;
+  prepareMs: number;
+  inferences: number;
+  inferenceMs: number;
+  threadTimed: number;
+  /** Of inferenceMs: the worker thread on a CPU, and ready but waiting for one. */
+  inferenceCpuMs: number;
+  inferenceRunQueueMs: number;
+  /**
+   * While inferences ran: CPU of the pool's own (main) thread, and of the whole process less the
+   * worker's. Overlapping inferences count it twice, so read these one image at a time.
+   */
+  mainThreadCpuMsDuringInference: number;
+  otherCpuMsDuringInference: number;
 }
 
 export const DEFAULT_WORKERS = 2;
@@ -80,6 +105,12 @@ interface PreparedJob extends Job {
   input: ModelInput;
 }
 
+/** Readings taken when a job is handed to a worker, to learn what the rest of the process did meanwhile. */
+interface RunningJob extends PreparedJob {
+  mainThread: ThreadTime | undefined;
+  process: NodeJS.CpuUsage;
+}
+
 interface Deferred {
   promise: Promise<void>;
   resolve(): void;
@@ -91,7 +122,7 @@ interface Slot {
   /** The worker's input slot (shared memory); written only while the worker has no job. */
   input: Uint8Array;
   ready: boolean;
-  job: PreparedJob | undefined;
+  job: RunningJob | undefined;
   started: Deferred;
 }
 
@@ -132,8 +163,17 @@ export class DetectorPool {
   private readonly startup: Promise<void>;
   private nextJobId = 1;
   private inFlight = 0;
-  private inferences = 0;
-  private inferenceMsTotal = 0;
+  private readonly totals: DetectorPoolTotals = {
+    prepared: 0,
+    prepareMs: 0,
+    inferences: 0,
+    inferenceMs: 0,
+    threadTimed: 0,
+    inferenceCpuMs: 0,
+    inferenceRunQueueMs: 0,
+    mainThreadCpuMsDuringInference: 0,
+    otherCpuMsDuringInference: 0,
+  };
   private throttled = 0;
   private closing = false;
 
@@ -176,9 +216,10 @@ export class DetectorPool {
       queued: this.waiting.length + this.preparing + this.prepared.length,
       inFlight: this.inFlight,
       maxQueue: this.maxQueue,
-      inferences: this.inferences,
+      inferences: this.totals.inferences,
       throttled: this.throttled,
-      meanInferenceMs: this.inferences > 0 ? this.inferenceMsTotal / this.inferences : null,
+      meanInferenceMs: this.totals.inferences > 0 ? this.totals.inferenceMs / this.totals.inferences : null,
+      totals: { ...this.totals },
     };
   }
 
@@ -207,9 +248,15 @@ export class DetectorPool {
     while (this.waiting.length > 0 && this.preparing + this.prepared.length < this.size) {
       const { imageBytes, ...job } = this.waiting.shift()!;
       this.preparing += 1;
+      const started = performance.now();
+      const prepared = () => {
+        this.preparing -= 1;
+        this.totals.prepared += 1;
+        this.totals.prepareMs += performance.now() - started;
+      };
       prepareImage(imageBytes, MODEL_INPUT_SIZE).then(
         (input) => {
-          this.preparing -= 1;
+          prepared();
           if (this.closing || this.slots.size === 0) {
             job.reject(internalError(this.closing ? 'The local detector is shutting down' : 'No detector worker is running'));
             return;
@@ -218,7 +265,7 @@ export class DetectorPool {
           this.dispatch();
         },
         (error: Error) => {
-          this.preparing -= 1;
+          prepared();
           job.reject(error);
           this.prepareAhead();
         },
@@ -236,7 +283,7 @@ export class DetectorPool {
       if (!slot.ready || slot.job) continue;
       const job = this.prepared.shift();
       if (!job) break;
-      slot.job = job;
+      slot.job = { ...job, mainThread: threadTime(), process: process.cpuUsage() };
       const { pixels, inputSize, scaledWidth, scaledHeight } = job.input;
       slot.input.set(pixels);
       const request: DetectRequest = { type: 'detect', id: job.id, letterbox: { inputSize, scaledWidth, scaledHeight } };
@@ -292,9 +339,18 @@ export class DetectorPool {
     const job = slot.job;
     slot.job = undefined;
     if (job?.id === reply.id) {
-      this.inferences += 1;
+      this.totals.inferences += 1;
       if (reply.type === 'result') {
-        this.inferenceMsTotal += reply.inferenceMs;
+        this.totals.inferenceMs += reply.inferenceMs;
+        const mainThread = threadTimeSince(job.mainThread);
+        if (reply.thread && mainThread) {
+          const processCpu = process.cpuUsage(job.process);
+          this.totals.threadTimed += 1;
+          this.totals.inferenceCpuMs += reply.thread.cpuMs;
+          this.totals.inferenceRunQueueMs += reply.thread.runQueueMs;
+          this.totals.mainThreadCpuMsDuringInference += mainThread.cpuMs;
+          this.totals.otherCpuMsDuringInference += (processCpu.user + processCpu.system) / 1000 - reply.thread.cpuMs - mainThread.cpuMs;
+        }
         job.resolve(reply.detections);
       } else {
         job.reject(internalError(`Detection failed: ${reply.message}`));

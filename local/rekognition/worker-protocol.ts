@@ -1,6 +1,7 @@
 /** Messages between the pool (main thread) and a detector worker. Structured-clone safe. */
 import type { Letterbox } from './image.ts';
 import type { Detection, PostprocessOptions } from './postprocess.ts';
+import type { ThreadTime } from './thread-time.ts';
 
 export interface WorkerConfig {
   modelDir?: string;
@@ -23,6 +24,7 @@ export interface DetectRequest {
 
 export type WorkerReply =
   | { type: 'ready'; loadMs: number; warmupMs: number }
-  | { type: 'result'; id: number; detections: Detection[]; inferenceMs: number }
+  /** `thread`: the worker thread's CPU and run-queue time during the inference (Linux only). */
+  | { type: 'result'; id: number; detections: Detection[]; inferenceMs: number; thread?: ThreadTime | undefined }
   | { type: 'failed'; id: number; message: string }
   | { type: 'fatal'; message: string };

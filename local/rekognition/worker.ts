@@ -6,6 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadCenterNet, warmUp, type CenterNetModel } from './model.ts';
+import { threadTime, threadTimeSince } from './thread-time.ts';
 import type { DetectRequest, WorkerConfig, WorkerReply } from './worker-protocol.ts';
 
 function reply(message: WorkerReply): void {
@@ -18,9 +19,11 @@ function errorMessage(error: unknown): string {
 
 async function handle(model: CenterNetModel, pixels: Uint8Array, request: DetectRequest): Promise<void> {
   const started = performance.now();
+  const threadBefore = threadTime();
   try {
     const detections = await model.infer({ ...request.letterbox, pixels });
-    reply({ type: 'result', id: request.id, detections, inferenceMs: performance.now() - started });
+    const inferenceMs = performance.now() - started;
+    reply({ type: 'result', id: request.id, detections, inferenceMs, thread: threadTimeSince(threadBefore) });
   } catch (error) {
     reply({ type: 'failed', id: request.id, message: errorMessage(error) });
   }

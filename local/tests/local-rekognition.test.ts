@@ -5,6 +5,7 @@
  * Assertions only cover what the CenterNet detector really gets right on these photos
  * (scores measured: cat 47%, cup 55%, horse 60%, people up to 53%).
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -254,5 +255,30 @@ describe('GET /_local/stats', () => {
     expect(after.detectLabelsSucceeded).toBe(before.detectLabelsSucceeded + 1);
     expect(after.pool.inferences).toBe(before.pool.inferences + 1);
     expect(server.stats().detectLabelsCalls).toBe(after.detectLabelsCalls);
+  });
+
+  it('sums each stage of a call: S3 read, decode, inference (CPU and run-queue wait on Linux)', async () => {
+    s3Objects.set('stages/horse.png', images.horse);
+    const before = await localStats();
+    await detect({ Image: { S3Object: { Bucket: 'stages', Name: 'horse.png' } } });
+    const after = await localStats();
+    const delta = (pick: (stats: RekognitionServerStats) => number) => pick(after) - pick(before);
+    expect(delta((s) => s.s3Reads)).toBe(1);
+    expect(delta((s) => s.pool.totals.prepared)).toBe(1);
+    expect(delta((s) => s.pool.totals.inferences)).toBe(1);
+    const inferenceMs = delta((s) => s.pool.totals.inferenceMs);
+    expect(inferenceMs).toBeGreaterThan(0);
+    // The call's own time holds the S3 read, the decode and the inference.
+    expect(delta((s) => s.detectLabelsMs)).toBeGreaterThanOrEqual(
+      inferenceMs + delta((s) => s.pool.totals.prepareMs) + delta((s) => s.s3ReadMs),
+    );
+    if (!existsSync('/proc/thread-self/schedstat')) return;
+    expect(delta((s) => s.pool.totals.threadTimed)).toBe(1);
+    const cpuMs = delta((s) => s.pool.totals.inferenceCpuMs);
+    const waitMs = delta((s) => s.pool.totals.inferenceRunQueueMs);
+    expect(cpuMs).toBeGreaterThan(0);
+    expect(waitMs).toBeGreaterThanOrEqual(0);
+    // Both are parts of the worker's wall time (the readings sit just outside it: 1 ms slack).
+    expect(cpuMs + waitMs).toBeLessThanOrEqual(inferenceMs + 1);
   });
 });
