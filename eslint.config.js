@@ -22,7 +22,24 @@ export default tseslint.config(
   {
     files: ['functions/**', 'shared/**', 'web/src/**', 'cli/**', 'clients/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`(^(\.\./)+local/|^@image-labeling/local-stack)`, message: 'The product imports nothing from the local stack (a development tool).' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { regex: String.raw`(^(\.\./)+local/|^@image-labeling/local-stack)`, message: 'The product imports nothing from the local stack (a development tool).' },
+            // Its helpers import `{ z } from 'zod'`, which esbuild cannot shake (+385 KB a function).
+            { group: ['@aws-lambda-powertools/parser', '@aws-lambda-powertools/parser/*'], message: 'Use shared/lambda/parse.ts (why: its header).' },
+          ],
+        },
+      ],
+      // esbuild bundles all of zod, locales included, for its `z` re-export; `import * as z` shakes.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > :matches(ImportSpecifier[imported.name='z'], ImportDefaultSpecifier)",
+          message: "Write `import * as z from 'zod'`: esbuild cannot shake zod's `z` export (+385 KB a function).",
+        },
+      ],
     },
   },
   {

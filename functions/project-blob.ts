@@ -3,8 +3,6 @@
 // several events in the batch is written once, and a duplicate or out-of-order delivery
 // writes the same row (or finds a newer one and leaves it).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
@@ -12,6 +10,7 @@ import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
 
 async function projectBlobs(event: SQSEvent) {
   const eventOf = new Map(event.Records.map((record) => [record.messageId, blobEventOf(record)]));
@@ -50,7 +49,7 @@ async function projectOne(newest: BlobEvent, logs: Promise<Map<string, BlobEvent
 }
 
 /** A message of the queue: a blob event, as the EventBridge rule queued it. */
-const QueuedBlobEvent = JSONStringified(EventBridgeSchema.extend({ detail: BlobEvent }));
+const QueuedBlobEvent = jsonString(eventBridgeEvent(BlobEvent));
 
 /** The blob event an EventBridge rule queued, or undefined for a message that is not one. */
 function blobEventOf(record: SQSRecord): BlobEvent | undefined {

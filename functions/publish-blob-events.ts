@@ -1,13 +1,13 @@
 // The event pipe's enrichment: DynamoDB stream records of the event log become the blob
 // events themselves, which the pipe puts on the bus (detail-type = the event's type).
-import { DynamoDBMarshalled } from '@aws-lambda-powertools/parser/helpers/dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { BlobEvent } from '../shared/blob/events.ts';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+import { dynamoDBItem } from '../shared/lambda/parse.ts';
 
 /** A new item of the log, unmarshalled and parsed as the event it must be. */
-const StoredEvent = DynamoDBMarshalled(BlobEvent);
+const StoredEvent = dynamoDBItem(BlobEvent);
 
 function toBlobEvent(record: DynamoDBRecord): BlobEvent[] {
   const image = record.dynamodb?.NewImage;

@@ -3,7 +3,7 @@
 // definitions `npm run generate` writes events/schemas/*.json for consumers and the shared
 // components of openapi.yaml; the TypeScript types below are inferred from them, and the
 // boundaries (the log, the stream, the queue) parse with them. CONTRIBUTING.md has the recipes.
-import { z } from 'zod';
+import * as z from 'zod';
 
 // ---------------------------------------------------------------------------------------------
 // Building blocks: each `id` becomes a definition in events/schemas/common.schema.json and a

@@ -1,6 +1,6 @@
 // The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
 // every handler, in the projector and in tests.
-import { z } from 'zod';
+import * as z from 'zod';
 import type { BlobCreatedData, BlobEvent, BlobFailedData, LabelingResult, LabelingSettings } from './events.ts';
 
 export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'EXPIRED']).meta({

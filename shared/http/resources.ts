@@ -2,7 +2,7 @@
 // writes them into openapi.yaml's components.schemas (the contract users read; the types,
 // validators and typed client are generated from it). Event building blocks are shared with
 // shared/blob/events.ts, so a blob reads as its events say. CONTRIBUTING.md has the recipes.
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BlobId,
   CallbackUrl,
