@@ -7,6 +7,7 @@ import { evolve } from '../shared/blob/state.ts';
 import { config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { callerOf } from '../shared/http/caller.ts';
+import { request as createBlobRequest } from '../shared/generated/operations/createBlob.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { HttpProblem } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -60,4 +61,4 @@ async function createBlob(event: HttpEvent<'createBlob'>) {
   return json(201, toBlobResource(state, { self, upload }), { location: self });
 }
 
-export const handler = httpHandler('createBlob', createBlob);
+export const handler = httpHandler(createBlobRequest, createBlob);

@@ -2,6 +2,7 @@
 import { foldBlob } from '../shared/blob/state.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { callerOf } from '../shared/http/caller.ts';
+import { request as getBlobEventsRequest } from '../shared/generated/operations/getBlobEvents.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { noSuchBlob } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -19,4 +20,4 @@ async function getBlobEvents(event: HttpEvent<'getBlobEvents'>) {
   });
 }
 
-export const handler = httpHandler('getBlobEvents', getBlobEvents);
+export const handler = httpHandler(getBlobEventsRequest, getBlobEvents);

@@ -3,6 +3,7 @@ import { foldBlob } from '../shared/blob/state.ts';
 import { toBlobResource } from '../shared/blob/representation.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { callerOf } from '../shared/http/caller.ts';
+import { request as getBlobRequest } from '../shared/generated/operations/getBlob.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { noSuchBlob } from '../shared/http/problem.ts';
 import { json } from '../shared/http/responses.ts';
@@ -23,4 +24,4 @@ async function getBlob(event: HttpEvent<'getBlob'>) {
   return json(200, toBlobResource(state, { self, upload }), { 'cache-control': 'no-store' });
 }
 
-export const handler = httpHandler('getBlob', getBlob);
+export const handler = httpHandler(getBlobRequest, getBlob);

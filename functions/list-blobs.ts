@@ -1,6 +1,7 @@
 // GET /blobs?status=&label=&limit=&cursor=: the caller's blobs from the read model, newest first.
 import { callerOf } from '../shared/http/caller.ts';
 import { decodeCursor, encodeCursor } from '../shared/http/cursor.ts';
+import { request as listBlobsRequest } from '../shared/generated/operations/listBlobs.js';
 import { httpHandler, type HttpEvent } from '../shared/http/handler.ts';
 import { json } from '../shared/http/responses.ts';
 import { absoluteUrl } from '../shared/http/urls.ts';
@@ -43,4 +44,4 @@ async function listBlobs(event: HttpEvent<'listBlobs'>) {
   });
 }
 
-export const handler = httpHandler('listBlobs', listBlobs);
+export const handler = httpHandler(listBlobsRequest, listBlobs);

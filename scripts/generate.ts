@@ -143,35 +143,56 @@ function standaloneModule(options: { coerceTypes: boolean }, schemas: Schema[]):
   return banner + esmImports(standaloneCode.default(ajv, exports));
 }
 
+/**
+ * One module per operation (`operations/<operationId>.js`, exporting `request`), each with only
+ * its own Ajv code: a function's bundle then holds only its operation's validator. (Ajv's
+ * standalone code sets properties on its functions at module level, which a bundler must keep,
+ * so validators sharing a module would all be bundled.) `validators.js` re-exports them all.
+ */
 function generateValidators(): Record<string, string> {
   const operations = Object.values(document.paths).flatMap((item) => Object.values(item));
-  const schemas = operations.map(eventSchemas);
-  const names = operations.map((operation) => operation.operationId);
-  const code =
-    banner +
-    "import * as parameters from './request-parameters.js';\n" +
-    "import * as bodies from './request-bodies.js';\n\n" +
-    '// One validator per operation, as Middy\'s validator calls it: both halves run, so that every\n' +
-    '// error is reported at once; their errors are reported together.\n' +
-    'function both(checkParameters, checkBody) {\n' +
-    '  const validate = (event) => {\n' +
-    '    const valid = [checkParameters(event), checkBody(event)].every(Boolean);\n' +
-    '    validate.errors = valid ? null : [...(checkParameters.errors ?? []), ...(checkBody.errors ?? [])];\n' +
-    '    return valid;\n' +
-    '  };\n' +
-    '  return validate;\n' +
-    '}\n\n' +
-    names.map((name) => `export const ${name} = both(parameters.${name}, bodies.${name});\n`).join('');
+  const files: Record<string, string> = {
+    'operations/both.js':
+      banner +
+      "// An operation's validator, as Middy's validator calls it: both halves run, so that every\n" +
+      '// error is reported at once; their errors are reported together.\n' +
+      'export function both(operationId, checkParameters, checkBody) {\n' +
+      '  const validate = (event) => {\n' +
+      '    const valid = [checkParameters(event), checkBody(event)].every(Boolean);\n' +
+      '    validate.errors = valid ? null : [...(checkParameters.errors ?? []), ...(checkBody.errors ?? [])];\n' +
+      '    return valid;\n' +
+      '  };\n' +
+      '  validate.operationId = operationId;\n' +
+      '  return validate;\n' +
+      '}\n',
+  };
   const declarations =
     banner +
     "import type { ValidateFunction } from 'ajv';\n" +
-    names.map((name) => `export declare const ${name}: ValidateFunction;\n`).join('');
-  return {
-    'request-parameters.js': standaloneModule({ coerceTypes: true }, schemas.map((schema) => schema.parameters)),
-    'request-bodies.js': standaloneModule({ coerceTypes: false }, schemas.map((schema) => schema.body)),
-    'validators.js': code,
-    'validators.d.ts': declarations,
-  };
+    "/** An operation's request validator, named by its operationId. */\n" +
+    'export interface OperationValidator<Op extends string> extends ValidateFunction {\n' +
+    '  readonly operationId: Op;\n' +
+    '}\n';
+  let index = banner;
+  let indexDeclarations = declarations;
+  for (const operation of operations) {
+    const name = operation.operationId;
+    const schema = eventSchemas(operation);
+    files[`operations/${name}.parameters.js`] = standaloneModule({ coerceTypes: true }, [schema.parameters]);
+    files[`operations/${name}.body.js`] = standaloneModule({ coerceTypes: false }, [schema.body]);
+    files[`operations/${name}.js`] =
+      banner +
+      `import { both } from './both.js';\n` +
+      `import { ${name} as checkParameters } from './${name}.parameters.js';\n` +
+      `import { ${name} as checkBody } from './${name}.body.js';\n\n` +
+      `/** The request of ${name}, as openapi.yaml declares it. */\n` +
+      `export const request = both('${name}', checkParameters, checkBody);\n`;
+    files[`operations/${name}.d.ts`] =
+      banner + "import type { OperationValidator } from '../validators.js';\n" + `export declare const request: OperationValidator<'${name}'>;\n`;
+    index += `export { request as ${name} } from './operations/${name}.js';\n`;
+    indexDeclarations += `export declare const ${name}: OperationValidator<'${name}'>;\n`;
+  }
+  return { ...files, 'validators.js': index, 'validators.d.ts': indexDeclarations };
 }
 
 /** The operations as data, for the route fallback's 404-versus-405 answer. */
@@ -186,7 +207,7 @@ function generateRoutes(): string {
   return `${banner}export const routes = ${JSON.stringify(routes, null, 2)} as const;\n`;
 }
 
-mkdirSync(outDir, { recursive: true });
+mkdirSync(new URL('operations/', outDir), { recursive: true });
 writeFileSync(new URL('routes.ts', outDir), generateRoutes());
 writeFileSync(new URL('openapi.ts', outDir), await generateTypes());
 const validators = generateValidators();

@@ -4,7 +4,8 @@ import validator from '@middy/validator';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { operations } from '../generated/openapi.ts';
-import * as requestSchemas from '../generated/validators.js';
+import type * as requestSchemas from '../generated/validators.js';
+import type { OperationValidator } from '../generated/validators.js';
 import { logger } from '../logger.ts';
 import { authenticatedCaller, jsonBody, problemErrors } from './middlewares.ts';
 import type { HttpResponse } from './responses.ts';
@@ -32,11 +33,14 @@ export type HttpEvent<Op extends OperationId | null = null> = Omit<
 const ONE_MEGABYTE = 1024 * 1024;
 
 /**
- * An operation of openapi.yaml: its requests are validated against it before the logic runs.
- * `null` for the route fallback, which has no operation to validate against.
+ * An operation of openapi.yaml, given by its generated validator
+ * (`import { request } from '../shared/generated/operations/getBlob.js'`): its requests are
+ * validated against it before the logic runs. Passing the validator itself, not its name,
+ * lets each function's bundle keep only its own. `null` for the route fallback, which has no
+ * operation to validate against.
  */
 export function httpHandler<Op extends OperationId | null>(
-  operationId: Op,
+  operation: (Op extends OperationId ? OperationValidator<Op> : never) | null,
   businessLogic: (event: HttpEvent<Op>, context: Context) => Promise<HttpResponse>,
 ) {
   const handler = middy<HttpEvent<Op>, HttpResponse>()
@@ -44,6 +48,6 @@ export function httpHandler<Op extends OperationId | null>(
     .use(problemErrors())
     .use(authenticatedCaller())
     .use(jsonBody({ maxBytes: ONE_MEGABYTE }));
-  if (operationId) handler.use(validator({ eventSchema: requestSchemas[operationId] }));
+  if (operation) handler.use(validator({ eventSchema: operation }));
   return handler.handler(businessLogic);
 }
