@@ -1,6 +1,7 @@
 // The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
 // every handler, in the projector and in tests.
 import * as z from 'zod';
+import { ANONYMOUS_OWNER } from './owner.ts';
 import type { BlobCreatedData, BlobEvent, BlobFailedData, LabelingResult, LabelingSettings } from './events.ts';
 
 export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'EXPIRED']).meta({
@@ -13,11 +14,7 @@ export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPL
 });
 export type InvocationStatus = z.infer<typeof InvocationStatus>;
 
-/**
- * The owner of every blob when the API is open (AuthMode None), and of every blob created
- * before BlobCreated recorded its owner (schema_version 1): the API was open then.
- */
-export const ANONYMOUS_OWNER = 'anonymous';
+export { ANONYMOUS_OWNER };
 
 /** The state of a blob; once it is labeled, what labeling produced too (BlobLabeled's data). */
 export interface BlobState extends Partial<LabelingResult> {

@@ -6,7 +6,7 @@
 // Anything else is a 401: a caller the handler cannot name never reaches business logic.
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { authMode } from '../config.ts';
-import { ANONYMOUS_OWNER } from '../blob/state.ts';
+import { ANONYMOUS_OWNER } from '../blob/owner.ts';
 import { HttpProblem } from './problem.ts';
 
 export { ANONYMOUS_OWNER };
