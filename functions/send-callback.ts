@@ -1,23 +1,33 @@
-// BlobLabeled / BlobFailed / BlobExpired -> a signed POST to the blob's callback_url. The rule
-// delivers only final events that carry a callback_url, so blobs without one never get here;
-// the check on the state below stays for one that comes anyway (invoked by hand, a changed rule).
-// Retryable failures are thrown so EventBridge redelivers with backoff (for up to a day);
-// a receiver that refuses for good, or an address the policy refuses, is logged and left alone.
-import type { EventBridgeEvent } from 'aws-lambda';
-import { CallbackAddressRefusedError, CallbackRejectedError, sendCallback } from '../shared/callbacks/send-callback.ts';
+// BlobLabeled / BlobFailed / BlobExpired, queued in the callback queue -> a signed POST to the
+// blob's callback_url. The rule queues only final events that carry a callback_url; the check
+// on the state below stays for one that comes anyway (sent by hand, a changed rule).
+// A receiver that cannot take it now (5xx, 408, 429, no answer) gets it again later: the
+// message goes back to the queue with a growing delay, with the same webhook-id, until the
+// retry window (a day from the blob's end) is used up; then it is kept in the dead-letter
+// queue. A receiver that refuses for good, or an address the policy refuses, is logged and
+// left alone.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CallbackAddressRefusedError, CallbackRejectedError, CallbackRetryableError, sendCallback } from '../shared/callbacks/send-callback.ts';
+import { nextCallbackDelay } from '../shared/callbacks/retry-policy.ts';
 import type { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
-import { callbackSigningSecret, config } from '../shared/config.ts';
+import { callbackQueues, callbackRetry, callbackSigningSecret, config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
+import { sendToDeadLetterQueue } from '../shared/queue/dead-letter.ts';
+import { retryLater } from '../shared/queue/retry-later.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
 
 const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
 
-async function notify(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Promise<void> {
+type Finished = EventBridgeEvent<BlobEvent['type'], BlobEvent>;
+
+/** Sends the callback; throws what is worth another attempt. */
+async function notify(event: Finished, log: Logger): Promise<void> {
   const { blob_id: blobId, version, type } = event.detail;
-  logger.appendKeys({ blob_id: blobId });
   if (!(type in typeNames)) return;
   // The state as of this event: later events must not change what this notification says.
   const state = foldBlob((await eventStore().read(blobId)).filter((e) => e.version <= version));
@@ -26,26 +36,83 @@ async function notify(event: EventBridgeEvent<BlobEvent['type'], BlobEvent>): Pr
     const status = await sendCallback(
       {
         url: state.callback_url,
+        // The same on every attempt: receivers drop duplicates by it.
         id: `${blobId}.${version}`,
         payload: { type: typeNames[type as keyof typeof typeNames], timestamp: event.detail.occurred_at, data: toSnapshot(state) },
       },
       callbackSigningSecret(),
       { allowList: config().callbackAllowList },
     );
-    logger.info('callback delivered', { status, version });
+    log.info('callback delivered', { status, version });
   } catch (error) {
     if (error instanceof CallbackAddressRefusedError) {
       // Nothing was sent: the address (from the URL, or what its host resolved to) is not allowed.
-      logger.warn('callback address refused; not retried', { refusal: { ...error.refusal, host: error.host }, version });
+      log.warn('callback address refused; not retried', { refusal: { ...error.refusal, host: error.host }, version });
       return;
     }
     if (error instanceof CallbackRejectedError) {
-      logger.warn('callback refused; not retried', { error: error.message });
+      log.warn('callback refused; not retried', { error: error.message });
       return;
     }
-    logger.warn('callback failed; will be retried', { error: String(error) });
     throw error;
   }
 }
 
-export const handler = eventHandler(notify);
+async function sendQueued(event: SQSEvent) {
+  // Per invocation: the processor keeps the batch's state. The batch's callbacks go out together;
+  // a batch whose every callback failed is answered like any other, not thrown: each failure
+  // was expected and has its delay.
+  return processPartialResponse(event, sendMessage, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
+}
+
+/** One queued final event; a throw reports the message as failed, and it comes back after the delay it was given. */
+async function sendMessage(record: SQSRecord): Promise<void> {
+  const queues = callbackQueues();
+  const event = finishedEvent(record.body);
+  if (!event) {
+    logger.error('not a queued blob event; kept in the dead-letter queue', { message_id: record.messageId });
+    await sendToDeadLetterQueue(queues.deadLetterQueueUrl, record.body, { ERROR_CODE: 'UnreadableMessage', ERROR_MESSAGE: 'not a blob event' });
+    return;
+  }
+  // A logger of its own: the batch's records are handled at once, each with its blob's id.
+  const log = logger.createChild({ persistentKeys: { blob_id: event.detail.blob_id } });
+  try {
+    await notify(event, log);
+  } catch (error) {
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+    const retryAfter = error instanceof CallbackRetryableError ? error.retryAfterSeconds : undefined;
+    const delay = nextCallbackDelay({
+      receiveCount,
+      endedAt: new Date(event.detail.occurred_at),
+      now: new Date(),
+      ...callbackRetry(),
+      ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }),
+    });
+    if (delay === undefined) {
+      log.error('callback failed until its retry window was used up; kept in the dead-letter queue', { receive_count: receiveCount, error: String(error) });
+      await sendToDeadLetterQueue(queues.deadLetterQueueUrl, record.body, {
+        ERROR_CODE: 'RetryWindowUsedUp',
+        ERROR_MESSAGE: String(error),
+        RECEIVE_COUNT: String(receiveCount),
+      });
+      return;
+    }
+    log.warn('callback failed; will be retried', { receive_count: receiveCount, retry_in_seconds: Math.round(delay), error: String(error) });
+    await retryLater(queues.queueUrl, record.receiptHandle, delay);
+    throw error;
+  }
+}
+
+/** The queued EventBridge event, or undefined when the body is not one with a blob event in it. */
+function finishedEvent(body: string): Finished | undefined {
+  try {
+    const event = JSON.parse(body) as Partial<Finished> | null;
+    const detail = event?.detail;
+    const valid = typeof detail?.blob_id === 'string' && typeof detail.version === 'number' && typeof detail.occurred_at === 'string';
+    return valid ? (event as Finished) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const handler = eventHandler(sendQueued);

@@ -33,6 +33,8 @@ if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = pr
 if (process.env.LABELING_TIMEOUT_SECONDS) parameterOverrides.LabelingTimeoutSeconds = process.env.LABELING_TIMEOUT_SECONDS;
 if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
 if (process.env.LABELING_CONCURRENCY) parameterOverrides.LabelingConcurrency = process.env.LABELING_CONCURRENCY;
+if (process.env.CALLBACK_RETRY_WINDOW_SECONDS) parameterOverrides.CallbackRetryWindowSeconds = process.env.CALLBACK_RETRY_WINDOW_SECONDS;
+if (process.env.CALLBACK_FIRST_RETRY_SECONDS) parameterOverrides.CallbackFirstRetrySeconds = process.env.CALLBACK_FIRST_RETRY_SECONDS;
 // A fixed development secret, so local webhooks can be verified; set your own to change it.
 parameterOverrides.CallbackSigningSecret =
   process.env.CALLBACK_SIGNING_SECRET ?? 'whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=';

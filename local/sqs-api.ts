@@ -1,8 +1,9 @@
 // The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
 // `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
-// ChangeMessageVisibility. Non-AWS extras for looking at what failed (npm run dead-letters):
+// ChangeMessageVisibility and SendMessage (string message attributes). Non-AWS extras for looking at what failed (npm run dead-letters):
 // `GET /_local/queues` (every queue and its depth) and `GET /_local/queues/<name>` (its
 // messages, oldest first, left in place).
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { guardServer, guardedHandler, type SafetyLogger } from './http-safety.ts';
@@ -52,30 +53,65 @@ export class LocalSqsApi {
         return;
       }
       const target = String(req.headers['x-amz-target'] ?? '');
-      if (req.method !== 'POST' || target !== 'AmazonSQS.ChangeMessageVisibility') {
-        throw new SqsError('UnsupportedOperation', `${target || `${req.method} ${path}`} is not supported by the local SQS`);
+      if (req.method === 'POST' && target === 'AmazonSQS.ChangeMessageVisibility') {
+        const input = parseVisibilityInput(body);
+        this.sqs.changeMessageVisibility(this.sqs.queueOfUrl(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
+        reply(res, 200, {});
+        return;
       }
-      const input = parseInput(body);
-      this.sqs.changeMessageVisibility(this.sqs.queueOfUrl(input.QueueUrl), input.ReceiptHandle, input.VisibilityTimeout);
-      reply(res, 200, {});
+      if (req.method === 'POST' && target === 'AmazonSQS.SendMessage') {
+        const input = parseSendInput(body);
+        // Answered once the message is stored, as SQS answers once it is durable.
+        this.sqs.send(this.sqs.queueOfUrl(input.QueueUrl), [input.MessageBody], input.attributes).then(
+          ([messageId]) => reply(res, 200, { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') }),
+          (error: unknown) => this.fail(res, error),
+        );
+        return;
+      }
+      throw new SqsError('UnsupportedOperation', `${target || `${req.method} ${path}`} is not supported by the local SQS`);
     } catch (error) {
-      const sqsError = error instanceof SqsError ? error : new SqsError('InternalError', 'internal error', 500);
-      if (!(error instanceof SqsError)) this.logger.error('SQS request failed', { error: String(error) });
-      // JSON 1.0 error shape; the header carries the code older, query-protocol clients expect.
-      res.setHeader('x-amzn-query-error', `${sqsError.code};${sqsError.status < 500 ? 'Sender' : 'Receiver'}`);
-      reply(res, sqsError.status, { __type: `com.amazonaws.sqs#${sqsError.code}`, message: sqsError.message });
+      this.fail(res, error);
     }
+  }
+
+  private fail(res: ServerResponse, error: unknown): void {
+    const sqsError = error instanceof SqsError ? error : new SqsError('InternalError', 'internal error', 500);
+    if (!(error instanceof SqsError)) this.logger.error('SQS request failed', { error: String(error) });
+    // JSON 1.0 error shape; the header carries the code older, query-protocol clients expect.
+    res.setHeader('x-amzn-query-error', `${sqsError.code};${sqsError.status < 500 ? 'Sender' : 'Receiver'}`);
+    reply(res, sqsError.status, { __type: `com.amazonaws.sqs#${sqsError.code}`, message: sqsError.message });
   }
 }
 
-function parseInput(body: Buffer): { QueueUrl: string; ReceiptHandle: string; VisibilityTimeout: number } {
+function parseJson(body: Buffer): Record<string, unknown> {
   let input: unknown;
   try {
     input = JSON.parse(body.toString('utf8'));
   } catch {
     throw new SqsError('InvalidParameterValue', 'The request body is not JSON.');
   }
-  const { QueueUrl, ReceiptHandle, VisibilityTimeout } = (input ?? {}) as Record<string, unknown>;
+  return typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+}
+
+function parseSendInput(body: Buffer): { QueueUrl: string; MessageBody: string; attributes?: Record<string, string> } {
+  const { QueueUrl, MessageBody, MessageAttributes } = parseJson(body);
+  if (typeof QueueUrl !== 'string' || typeof MessageBody !== 'string' || MessageBody === '') {
+    throw new SqsError('MissingParameter', 'QueueUrl and MessageBody are required.');
+  }
+  if (MessageAttributes === undefined) return { QueueUrl, MessageBody };
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of Object.entries(typeof MessageAttributes === 'object' && MessageAttributes !== null ? MessageAttributes : {})) {
+    const { DataType, StringValue } = (value ?? {}) as Record<string, unknown>;
+    if (DataType !== 'String' || typeof StringValue !== 'string') {
+      throw new SqsError('InvalidParameterValue', `Message attribute ${name}: the local SQS takes String attributes only.`);
+    }
+    attributes[name] = StringValue;
+  }
+  return { QueueUrl, MessageBody, attributes };
+}
+
+function parseVisibilityInput(body: Buffer): { QueueUrl: string; ReceiptHandle: string; VisibilityTimeout: number } {
+  const { QueueUrl, ReceiptHandle, VisibilityTimeout } = parseJson(body);
   if (typeof QueueUrl !== 'string' || typeof ReceiptHandle !== 'string' || typeof VisibilityTimeout !== 'number') {
     throw new SqsError('MissingParameter', 'QueueUrl, ReceiptHandle and VisibilityTimeout are required.');
   }

@@ -1,8 +1,8 @@
 // Local SQS, as far as template.yaml uses it: standard queues that EventBridge rules send to
 // and that Lambda polls (event source mappings with a batch size, a batching window, partial
 // batch responses and MaximumConcurrency), with a redrive policy to a dead-letter queue, and
-// ChangeMessageVisibility for a function that puts a message back for later (local/sqs-api.ts
-// serves it). Messages sit in LevelDB (DurableQueues) from the moment they are sent until the
+// ChangeMessageVisibility for a function that puts a message back for later and SendMessage
+// for one that hands a message to a queue itself (local/sqs-api.ts serves both). Messages sit in LevelDB (DurableQueues) from the moment they are sent until the
 // function has handled them.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -76,18 +76,17 @@ export class LocalSqs {
     return this.queues.has(queueName);
   }
 
-  /** SendMessageBatch's promise: resolves once the messages would survive a crash. */
-  async send(queueName: string, bodies: string[], attributes?: Record<string, string>): Promise<void> {
+  /** SendMessageBatch's promise: resolves with the messages' ids once they would survive a crash. */
+  async send(queueName: string, bodies: string[], attributes?: Record<string, string>): Promise<string[]> {
     if (!this.queues.has(queueName)) throw new Error(`no queue ${queueName}`);
     meter.sqsRequests(bodies.reduce((sum, body) => sum + chunksOf(Buffer.byteLength(body)), 0));
     const sentTimestamp = Date.now();
-    await this.deps.queues.enqueue<StoredMessage>(
-      storageName(queueName),
-      bodies.map((body) => {
-        const messageId = randomUUID();
-        return { id: messageId, payload: { messageId, body, sentTimestamp, ...(attributes && { attributes }) } };
-      }),
-    );
+    const messages = bodies.map((body) => {
+      const messageId = randomUUID();
+      return { id: messageId, payload: { messageId, body, sentTimestamp, ...(attributes && { attributes }) } };
+    });
+    await this.deps.queues.enqueue<StoredMessage>(storageName(queueName), messages);
+    return messages.map((message) => message.id);
   }
 
   /**

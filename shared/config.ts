@@ -107,3 +107,16 @@ export function apiKeysTable(): string {
 export function labelingQueueUrl(): string {
   return required('LABELING_QUEUE_URL');
 }
+
+/** Where callbacks wait between attempts, and where one goes when its retry window is used up. */
+export function callbackQueues(): { queueUrl: string; deadLetterQueueUrl: string } {
+  return { queueUrl: required('CALLBACK_QUEUE_URL'), deadLetterQueueUrl: required('CALLBACK_DEAD_LETTER_QUEUE_URL') };
+}
+
+/** How long a callback is retried (from the blob's end), and the first delay, which then doubles. */
+export function callbackRetry(): { windowSeconds: number; firstDelaySeconds: number } {
+  return {
+    windowSeconds: integer('CALLBACK_RETRY_WINDOW_SECONDS', 86_400, 0, 7 * 24 * 3600),
+    firstDelaySeconds: integer('CALLBACK_FIRST_RETRY_SECONDS', 30, 1, 3600),
+  };
+}

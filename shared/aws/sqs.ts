@@ -1,4 +1,5 @@
-// The SQS client: only the labeler, to put a message back for later (ChangeMessageVisibility).
+// The SQS client: for the consumers that put a message back for later (ChangeMessageVisibility)
+// or hand it to their dead-letter queue themselves (SendMessage).
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { once } from './once.ts';
 import { quickService } from './timeouts.ts';

@@ -12,6 +12,7 @@ import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { retryAfterSeconds } from './retry-policy.ts';
 import { addressRefusal, callbackUrlRefusal, hostAllowListed, normalizeHostname, type CallbackAllowList, type Refusal } from './address-policy.ts';
 
 /** The receiver refused for good (a 4xx other than 408/429, an unsafe address): retrying will not help. */
@@ -33,6 +34,13 @@ export class CallbackAddressRefusedError extends CallbackRejectedError {
 /** A failure worth retrying later (5xx, 408, 429, timeouts, network errors). */
 export class CallbackRetryableError extends Error {
   override readonly name = 'CallbackRetryableError';
+  constructor(
+    message: string,
+    /** The receiver's Retry-After, in seconds, when it sent one. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
 }
 
 export interface Callback {
@@ -83,13 +91,19 @@ function checkedLookup(resolve: Resolver, allowList: CallbackAllowList): LookupF
   };
 }
 
+/** The receiver's answer: its status, and the Retry-After it may have sent with it. */
+interface Answer {
+  status: number;
+  retryAfter?: string;
+}
+
 /**
  * One POST on a connection of its own (no pooled socket that another look-up vouched for), whose
  * one resolution goes through `lookup`. A redirect is an answer like any other: never followed,
- * since it could lead anywhere, inside the network too. Resolves with the status once the
- * answer's body has been read (and dropped).
+ * since it could lead anywhere, inside the network too. Resolves with the status (and any
+ * Retry-After) once the answer's body has been read (and dropped).
  */
-function post(url: URL, body: string, headers: OutgoingHttpHeaders, lookup: LookupFunction, timeoutMs: number): Promise<number> {
+function post(url: URL, body: string, headers: OutgoingHttpHeaders, lookup: LookupFunction, timeoutMs: number): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(
@@ -97,7 +111,8 @@ function post(url: URL, body: string, headers: OutgoingHttpHeaders, lookup: Look
       { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent: false, lookup, signal: AbortSignal.timeout(timeoutMs) },
       (response) => {
         response.on('error', reject);
-        response.on('end', () => resolve(response.statusCode ?? 0));
+        const retryAfter = response.headers['retry-after'];
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, ...(retryAfter !== undefined && { retryAfter }) }));
         response.resume();
       },
     );
@@ -119,9 +134,9 @@ export async function sendCallback(callback: Callback, signingSecret: string, op
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const literalRefusal = isIP(host) ? addressRefusal(host, settings.allowList) : null;
   if (literalRefusal) throw new CallbackAddressRefusedError({ ...literalRefusal, detail: `points at ${literalRefusal.detail}` }, host);
-  let status: number;
+  let answer: Answer;
   try {
-    status = await post(
+    answer = await post(
       url,
       body,
       {
@@ -138,9 +153,10 @@ export async function sendCallback(callback: Callback, signingSecret: string, op
     if (error instanceof CallbackAddressRefusedError) throw error;
     throw new CallbackRetryableError(`POST ${callback.url} failed: ${String(error)}`);
   }
+  const { status } = answer;
   if (status >= 200 && status < 300) return status;
   if (status >= 500 || status === 408 || status === 429) {
-    throw new CallbackRetryableError(`POST ${callback.url} answered ${status}`);
+    throw new CallbackRetryableError(`POST ${callback.url} answered ${status}`, retryAfterSeconds(answer.retryAfter, new Date()));
   }
   throw new CallbackRejectedError(`POST ${callback.url} answered ${status}`);
 }

@@ -1,11 +1,17 @@
 // Webhooks: a signed POST to callback_url when a blob ends, verifiable with any Standard
-// Webhooks library, retried with the same webhook-id until the receiver takes it.
+// Webhooks library, retried with the same webhook-id until the receiver takes it, or kept in
+// the dead-letter queue when its retry window is used up. The stack's retries start at 1 s
+// (CALLBACK_FIRST_RETRY_SECONDS) and stop 30 s after the blob's end (CALLBACK_RETRY_WINDOW_SECONDS),
+// instead of 30 s and a day.
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStackProcess, waitForStatus, type StackProcess } from '../support/stack-process.ts';
+import { projectRoot } from '../support/template.ts';
 
 const secret = 'whsec_Y2FsbGJhY2stdGVzdC1zZWNyZXQtY2FsbGJhY2stdGVzdA==';
 const horse = readFileSync(new URL('../fixtures/horse.png', import.meta.url));
@@ -22,6 +28,8 @@ let receiverUrl: string;
 const received: Received[] = [];
 /** Status codes the receiver answers with, in turn, per path; 204 once they run out. */
 const scripted = new Map<string, number[]>();
+/** Paths whose receiver is down: 503, always. */
+const down = new Set<string>();
 
 beforeAll(async () => {
   receiver = createServer((req, res) => {
@@ -29,13 +37,13 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
       received.push({ path: req.url ?? '', headers: req.headers, body });
-      res.writeHead(scripted.get(req.url ?? '')?.shift() ?? 204);
+      res.writeHead(down.has(req.url ?? '') ? 503 : (scripted.get(req.url ?? '')?.shift() ?? 204));
       res.end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
-  stack = await startStackProcess({ env: { CALLBACK_SIGNING_SECRET: secret } });
+  stack = await startStackProcess({ env: { CALLBACK_SIGNING_SECRET: secret, CALLBACK_FIRST_RETRY_SECONDS: '1', CALLBACK_RETRY_WINDOW_SECONDS: '30' } });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -75,15 +83,47 @@ describe('callbacks', () => {
     expect(payload.data.failure.code).toBe(blob.failure?.code);
   });
 
-  it('retries a receiver that fails, with the same webhook-id, until it succeeds', async () => {
-    scripted.set('/hooks/flaky', [503, 500]);
+  it('retries a receiver that fails, later each time, with the same webhook-id, until it succeeds', async () => {
+    scripted.set('/hooks/flaky', [503, 503, 503]);
     const blob = await labelWithCallback('/hooks/flaky', horse);
     // The sender logs the success once the receiver took it; the delivery is then settled.
     await eventually(async () => stack.logs().some((l) => l.blob_id === blob.blob_id && l.message === 'callback delivered'));
     const deliveries = received.filter((r) => r.path === '/hooks/flaky');
-    expect(deliveries).toHaveLength(3); // two failures, one success, none after it
-    expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
+    expect(deliveries).toHaveLength(4); // three failures, one success, none after it
+    expect(new Set(deliveries.map((d) => d.headers['webhook-id']))).toEqual(new Set([`${blob.blob_id}.3`]));
+    // Each failure put the message back for a delay that doubles: 1 s, 1-2 s, 2-4 s.
+    const delays = stack.logs().filter((l) => l.blob_id === blob.blob_id && l.message === 'callback failed; will be retried');
+    expect(delays.map((l) => l.receive_count)).toEqual([1, 2, 3]);
+    expect(delays.map((l) => l.retry_in_seconds)).toEqual([1, expect.toSatisfy((s: number) => s >= 1 && s <= 2), expect.toSatisfy((s: number) => s >= 2 && s <= 4)]);
+    // What finally arrived verifies: signed anew, under the same id.
+    const last = deliveries.at(-1)!;
+    const payload = new Webhook(secret).verify(last.body, last.headers as Record<string, string>) as { data: { blob_id: string } };
+    expect(payload.data.blob_id).toBe(blob.blob_id);
   });
+
+  it('keeps a callback its receiver never took in the dead-letter queue once the retry window is used up: logged and listed', async () => {
+    down.add('/hooks/down');
+    const blob = await labelWithCallback('/hooks/down', horse);
+    const kept = await eventually(
+      async () => stack.logs().find((l) => l.blob_id === blob.blob_id && l.message === 'callback failed until its retry window was used up; kept in the dead-letter queue'),
+      60_000,
+    );
+    const deliveries = received.filter((r) => r.path === '/hooks/down');
+    expect(deliveries.length).toBeGreaterThanOrEqual(3);
+    expect(kept.receive_count).toBe(deliveries.length);
+    expect(new Set(deliveries.map((d) => d.headers['webhook-id']))).toEqual(new Set([`${blob.blob_id}.3`]));
+
+    const summary = await deadLetters();
+    expect(summary).toMatch(/^\s+1 {2}image-labeling-SendCallbackFailuresQueue {2}<- RedrivePolicy of CallbackQueue$/m);
+    const [message] = JSON.parse(await deadLetters('SendCallbackFailuresQueue')) as { attributes: Record<string, string>; body: Record<string, unknown> }[];
+    // The event as the bus queued it, ready for a redrive, and why it is there.
+    expect(message!.body).toMatchObject({ source: 'image-labeling.blobs', 'detail-type': 'BlobLabeled', detail: { blob_id: blob.blob_id, version: 3 } });
+    expect(message!.attributes).toMatchObject({
+      ERROR_CODE: 'RetryWindowUsedUp',
+      ERROR_MESSAGE: expect.stringContaining('answered 503'),
+      RECEIVE_COUNT: String(deliveries.length),
+    });
+  }, 120_000);
 
   it('does not retry a receiver that refuses for good (a 4xx)', async () => {
     scripted.set('/hooks/gone', [410, 410, 410]);
@@ -93,6 +133,14 @@ describe('callbacks', () => {
     expect(received.filter((r) => r.path === '/hooks/gone')).toHaveLength(1);
   });
 });
+
+async function deadLetters(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/dead-letters.ts', ...args], {
+    cwd: projectRoot,
+    env: { ...process.env, DATA_DIR: stack.dataDirectory },
+  });
+  return stdout;
+}
 
 async function createWith(api: StackProcess, callbackUrl: string) {
   const response = await fetch(`${api.apiUrl}/blobs`, {

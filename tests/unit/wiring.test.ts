@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { matchesEventPattern } from '../../local/eventbridge/pattern-matcher.ts';
 import { dynamicValue } from '../../local/eventbridge/pipe.ts';
-import { loadTemplate } from '../../local/template.ts';
+import { loadTemplate, readTemplateDocument } from '../../local/template.ts';
 import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import { BLOB_EVENT_SOURCE, type BlobEvent } from '../../shared/blob/events.ts';
 import { evolve, type BlobState } from '../../shared/blob/state.ts';
@@ -130,6 +130,29 @@ describe('template, contract and handlers agree', () => {
     expect(queue.redrive!.maxReceiveCount).toBeGreaterThanOrEqual(5);
     const consumer = template.functions.find((fn) => fn.queueSources.some((s) => s.queue === queue.redrive!.deadLetterQueue));
     expect(consumer?.entryPoint).toBe('functions/fail-labeling.ts');
+  });
+
+  it('sends callbacks through a queue whose sender puts failures back for later, and keeps what its window did not deliver', () => {
+    const sender = template.functions.find((fn) => fn.logicalId === 'SendCallbackFunction')!;
+    expect(sender.rules).toEqual([]);
+    const [source] = sender.queueSources;
+    expect(source).toMatchObject({ reportBatchItemFailures: true });
+    const queue = template.queues.find((candidate) => candidate.name === source!.queue)!;
+    expect(sender.environment.CALLBACK_QUEUE_URL).toMatch(new RegExp(`/${queue.name}$`));
+    // What its window did not deliver goes where a crash-looping message goes: one queue, one alarm.
+    expect(sender.environment.CALLBACK_DEAD_LETTER_QUEUE_URL).toMatch(new RegExp(`/${queue.redrive!.deadLetterQueue}$`));
+    expect(queue.redrive!.deadLetterQueue).toBe('image-labeling-SendCallbackFailuresQueue');
+    expect(queue.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * sender.timeoutSeconds);
+    expect(sender.environment).toMatchObject({ CALLBACK_RETRY_WINDOW_SECONDS: '86400', CALLBACK_FIRST_RETRY_SECONDS: '30' });
+    const document = readTemplateDocument(`${projectRoot}template.yaml`) as unknown as {
+      Parameters: Record<string, { MaxValue: number }>;
+      Resources: Record<string, { Properties: Record<string, unknown> }>;
+    };
+    // Kept longer than the longest retry window (and its last delay), so that no callback still being retried expires.
+    const longestWindow = document.Parameters.CallbackRetryWindowSeconds!.MaxValue;
+    expect(document.Resources.CallbackQueue!.Properties.MessageRetentionPeriod).toBeGreaterThan(longestWindow + 4 * 3600);
+    const policy = JSON.stringify(document.Resources.CallbackQueuePolicy!.Properties);
+    expect(policy).toContain('"aws:SourceArn":{"Fn::GetAtt":["CallbackRule","Arn"]}');
   });
 
   it('gives every asynchronous path a queue for what fails', () => {
