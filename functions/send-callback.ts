@@ -8,10 +8,10 @@
 // left alone.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { CallbackAddressRefusedError, CallbackRejectedError, CallbackRetryableError, sendCallback } from '../shared/callbacks/send-callback.ts';
 import { nextCallbackDelay } from '../shared/callbacks/retry-policy.ts';
-import type { BlobEvent } from '../shared/blob/events.ts';
+import { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { callbackQueues, callbackRetry, callbackSigningSecret, config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
@@ -20,14 +20,16 @@ import { sendToDeadLetterQueue } from '../shared/queue/dead-letter.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
 
 const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
 
-type Finished = EventBridgeEvent<BlobEvent['type'], BlobEvent>;
+/** A message of the queue: a blob event, as the EventBridge rule queued it. */
+const QueuedBlobEvent = jsonString(eventBridgeEvent(BlobEvent));
 
 /** Sends the callback; throws what is worth another attempt. */
-async function notify(event: Finished, log: Logger): Promise<void> {
-  const { blob_id: blobId, version, type } = event.detail;
+async function notify(event: BlobEvent, log: Logger): Promise<void> {
+  const { blob_id: blobId, version, type } = event;
   if (!(type in typeNames)) return;
   // The state as of this event: later events must not change what this notification says.
   const state = foldBlob((await eventStore().read(blobId)).filter((e) => e.version <= version));
@@ -38,7 +40,7 @@ async function notify(event: Finished, log: Logger): Promise<void> {
         url: state.callback_url,
         // The same on every attempt: receivers drop duplicates by it.
         id: `${blobId}.${version}`,
-        payload: { type: typeNames[type as keyof typeof typeNames], timestamp: event.detail.occurred_at, data: toSnapshot(state) },
+        payload: { type: typeNames[type as keyof typeof typeNames], timestamp: event.occurred_at, data: toSnapshot(state) },
       },
       callbackSigningSecret(),
       { allowList: config().callbackAllowList },
@@ -68,14 +70,15 @@ async function sendQueued(event: SQSEvent) {
 /** One queued final event; a throw reports the message as failed, and it comes back after the delay it was given. */
 async function sendMessage(record: SQSRecord): Promise<void> {
   const queues = callbackQueues();
-  const event = finishedEvent(record.body);
-  if (!event) {
-    logger.error('not a queued blob event; kept in the dead-letter queue', { message_id: record.messageId });
+  const parsed = QueuedBlobEvent.safeParse(record.body);
+  if (!parsed.success) {
+    logger.error('not a queued blob event; kept in the dead-letter queue', { message_id: record.messageId, issues: parsed.error.issues });
     await sendToDeadLetterQueue(queues.deadLetterQueueUrl, record.body, { ERROR_CODE: 'UnreadableMessage', ERROR_MESSAGE: 'not a blob event' });
     return;
   }
+  const event = parsed.data.detail;
   // A logger of its own: the batch's records are handled at once, each with its blob's id.
-  const log = logger.createChild({ persistentKeys: { blob_id: event.detail.blob_id } });
+  const log = logger.createChild({ persistentKeys: { blob_id: event.blob_id } });
   try {
     await notify(event, log);
   } catch (error) {
@@ -83,7 +86,7 @@ async function sendMessage(record: SQSRecord): Promise<void> {
     const retryAfter = error instanceof CallbackRetryableError ? error.retryAfterSeconds : undefined;
     const delay = nextCallbackDelay({
       receiveCount,
-      endedAt: new Date(event.detail.occurred_at),
+      endedAt: new Date(event.occurred_at),
       now: new Date(),
       ...callbackRetry(),
       ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }),
@@ -100,18 +103,6 @@ async function sendMessage(record: SQSRecord): Promise<void> {
     log.warn('callback failed; will be retried', { receive_count: receiveCount, retry_in_seconds: Math.round(delay), error: String(error) });
     await retryLater(queues.queueUrl, record.receiptHandle, delay);
     throw error;
-  }
-}
-
-/** The queued EventBridge event, or undefined when the body is not one with a blob event in it. */
-function finishedEvent(body: string): Finished | undefined {
-  try {
-    const event = JSON.parse(body) as Partial<Finished> | null;
-    const detail = event?.detail;
-    const valid = typeof detail?.blob_id === 'string' && typeof detail.version === 'number' && typeof detail.occurred_at === 'string';
-    return valid ? (event as Finished) : undefined;
-  } catch {
-    return undefined;
   }
 }
 
