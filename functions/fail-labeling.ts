@@ -2,13 +2,17 @@
 // throttling or failing, or the labeler kept crashing) -> BlobFailed LABELING_FAILED, so that
 // no blob is left IN_PROGRESS. A blob already labeled meanwhile is left as it is.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import type { BlobUploaded } from '../shared/blob/events.ts';
+import { BlobUploaded } from '../shared/blob/events.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+
+/** A message of the labeling queue's dead letters: BlobUploaded, as the EventBridge rule queued it. */
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(BlobUploaded));
 
 async function failLabelings(event: SQSEvent) {
   return processPartialResponse(event, failLabeling, new BatchProcessor(EventType.SQS));
@@ -16,10 +20,9 @@ async function failLabelings(event: SQSEvent) {
 
 async function failLabeling(record: SQSRecord): Promise<void> {
   // A message that is not a BlobUploaded throws: it stays in the dead-letter queue, alarmed.
-  const uploaded = (JSON.parse(record.body) as EventBridgeEvent<'BlobUploaded', BlobUploaded>).detail;
-  if (typeof uploaded?.blob_id !== 'string' || typeof uploaded.version !== 'number') {
-    throw new Error(`message ${record.messageId} is not a queued BlobUploaded event`);
-  }
+  const parsed = QueuedBlobUploaded.safeParse(record.body);
+  if (!parsed.success) throw new Error(`message ${record.messageId} is not a queued BlobUploaded event`, { cause: parsed.error });
+  const uploaded = parsed.data.detail;
   const { event: recorded } = await runCommand(eventStore(), uploaded.blob_id, (state) =>
     state
       ? decideLabelingResult(state, uploaded.version, new Date(), {

@@ -3,10 +3,10 @@
 // blob already past its upload and does nothing. The events come from the labeling queue;
 // one Rekognition could not take now goes back to it, to be tried again later.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { EventBridgeEvent, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import type { BlobUploaded, BlobUploadedData, ImageInfo, LabelingSettings } from '../shared/blob/events.ts';
+import { BlobUploaded, type BlobUploadedData, type ImageInfo, type LabelingSettings } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { config, labelingQueueUrl } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
@@ -17,11 +17,12 @@ import { logger } from '../shared/logger.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
+import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
 
-type Uploaded = EventBridgeEvent<'BlobUploaded', BlobUploaded>;
+/** A message of the labeling queue: BlobUploaded, as the EventBridge rule queued it. */
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(BlobUploaded));
 
-async function labelBlob(event: Uploaded, attempt: { retryLater: boolean }): Promise<void> {
-  const uploaded = event.detail;
+async function labelBlob(uploaded: BlobUploaded, attempt: { retryLater: boolean }): Promise<void> {
   logger.appendKeys({ blob_id: uploaded.blob_id });
   // Both are reads: doing them together saves a round trip on every image.
   const [events, inspection] = await Promise.all([
@@ -84,11 +85,12 @@ async function labelQueued(event: SQSEvent) {
 
 /** One queued BlobUploaded; a throw reports the message as failed, and it comes back later. */
 async function labelMessage(record: SQSRecord): Promise<void> {
-  const uploaded = JSON.parse(record.body) as Uploaded;
+  // A message that is not a BlobUploaded throws: reported as failed, it ends in the dead-letter queue.
+  const uploaded = QueuedBlobUploaded.parse(record.body).detail;
   const receiveCount = Number(record.attributes.ApproximateReceiveCount);
   const delay = nextAttemptDelay({
     receiveCount,
-    uploadedAt: new Date(uploaded.detail.occurred_at),
+    uploadedAt: new Date(uploaded.occurred_at),
     now: new Date(),
     labelingTimeoutSeconds: config().labelingTimeoutSeconds,
   });
