@@ -4,15 +4,8 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isDeepStrictEqual } from 'node:util';
 import { batchGetAll } from '../aws/dynamodb-batch.ts';
-import { BlobEvent } from '../blob/events.ts';
-import { UnreadableEventError, VersionConflictError, type EventStore } from './event-store.ts';
-
-/** An item of the log, parsed as the event it must be: the types below are then true. */
-function eventOf(item: Record<string, unknown>): BlobEvent {
-  const parsed = BlobEvent.safeParse(item);
-  if (!parsed.success) throw new UnreadableEventError(item.blob_id, item.version, parsed.error);
-  return parsed.data;
-}
+import type { BlobEvent } from '../blob/events.ts';
+import { eventOf, VersionConflictError, type EventStore } from './event-store.ts';
 
 export class DynamoDbEventStore implements EventStore {
   constructor(

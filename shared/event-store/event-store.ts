@@ -1,7 +1,7 @@
-// The narrow interface every part of the product uses to reach the event log. Its adapter
-// (DynamoDB) lives beside it.
+// The narrow interface every part of the product uses to reach the event log. Its adapters
+// (DynamoDB, and in memory for tests) live beside it and read items through `eventOf`.
 import type { z } from 'zod';
-import type { BlobEvent } from '../blob/events.ts';
+import { BlobEvent } from '../blob/events.ts';
 
 export interface EventStore {
   /** All of a blob's events, oldest first; [] for an unknown blob. */
@@ -39,4 +39,11 @@ export class UnreadableEventError extends Error {
   ) {
     super(`the log's item (${String(blobId)}, ${String(version)}) is not a blob event: ${cause.message}`);
   }
+}
+
+/** An item of the log, parsed as the event it must be (every adapter reads through this): the types are then true. */
+export function eventOf(item: Record<string, unknown>): BlobEvent {
+  const parsed = BlobEvent.safeParse(item);
+  if (!parsed.success) throw new UnreadableEventError(item.blob_id, item.version, parsed.error);
+  return parsed.data;
 }

@@ -2,8 +2,8 @@
 // same contract (tests/support/event-store-contract.ts runs against both): a version is taken
 // by exactly one append, reads are oldest first, and what is read is parsed from a stored copy,
 // as an item read back from DynamoDB is. For the fast tests and tools; no function uses it.
-import { BlobEvent } from '../blob/events.ts';
-import { UnreadableEventError, VersionConflictError, type EventStore } from './event-store.ts';
+import type { BlobEvent } from '../blob/events.ts';
+import { eventOf, VersionConflictError, type EventStore } from './event-store.ts';
 
 export class InMemoryEventStore implements EventStore {
   /** Each blob's log, by version; stored as JSON, as DynamoDB stores it (an undefined field is dropped). */
@@ -50,8 +50,5 @@ export class InMemoryEventStore implements EventStore {
 }
 
 function parsed(stored: string): BlobEvent {
-  const item = JSON.parse(stored) as Record<string, unknown>;
-  const result = BlobEvent.safeParse(item);
-  if (!result.success) throw new UnreadableEventError(item.blob_id, item.version, result.error);
-  return result.data;
+  return eventOf(JSON.parse(stored) as Record<string, unknown>);
 }
