@@ -1,8 +1,8 @@
 // The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
 // `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
-// ChangeMessageVisibility and SendMessage (string message attributes). Non-AWS extras for looking at what failed (npm run dead-letters):
-// `GET /_local/queues` (every queue and its depth) and `GET /_local/queues/<name>` (its
-// messages, oldest first, left in place).
+// ChangeMessageVisibility and SendMessage (string message attributes). Non-AWS extras for
+// looking at what failed (npm run dead-letters): `GET /_local/queues` (every queue and its
+// depth) and `GET /_local/queues/<name>` (its messages, oldest first, left in place).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

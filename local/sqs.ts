@@ -2,8 +2,8 @@
 // and that Lambda polls (event source mappings with a batch size, a batching window, partial
 // batch responses and MaximumConcurrency), with a redrive policy to a dead-letter queue, and
 // ChangeMessageVisibility for a function that puts a message back for later and SendMessage
-// for one that hands a message to a queue itself (local/sqs-api.ts serves both). Messages sit in LevelDB (DurableQueues) from the moment they are sent until the
-// function has handled them.
+// for one that hands a message to a queue itself (local/sqs-api.ts serves both). Messages sit
+// in LevelDB (DurableQueues) from the moment they are sent until the function has handled them.
 import { createHash, randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BatchOutcome, DurableQueues, QueueEntry } from './durable-queue.ts';
