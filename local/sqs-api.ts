@@ -1,6 +1,7 @@
 // The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
 // `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
-// ChangeMessageVisibility and SendMessage (string message attributes). Non-AWS extras for
+// ChangeMessageVisibility, SendMessage (string message attributes), and a dead-letter queue's
+// redrive (StartMessageMoveTask, ListMessageMoveTasks). Non-AWS extras for
 // looking at what failed (npm run dead-letters): `GET /_local/queues` (every queue and its
 // depth) and `GET /_local/queues/<name>` (its messages, oldest first, left in place).
 import { createHash } from 'node:crypto';
@@ -66,6 +67,22 @@ export class LocalSqsApi {
           ([messageId]) => reply(res, 200, { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') }),
           (error: unknown) => this.fail(res, error),
         );
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.StartMessageMoveTask') {
+        const { SourceArn, DestinationArn } = parseJson(body);
+        if (typeof SourceArn !== 'string') throw new SqsError('MissingParameter', 'SourceArn is required.');
+        if (DestinationArn !== undefined && typeof DestinationArn !== 'string') throw new SqsError('InvalidParameterValue', 'DestinationArn must be a string.');
+        this.sqs.startMessageMoveTask(SourceArn, DestinationArn).then(
+          (TaskHandle) => reply(res, 200, { TaskHandle }),
+          (error: unknown) => this.fail(res, error),
+        );
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.ListMessageMoveTasks') {
+        const { SourceArn, MaxResults } = parseJson(body);
+        if (typeof SourceArn !== 'string') throw new SqsError('MissingParameter', 'SourceArn is required.');
+        reply(res, 200, { Results: this.sqs.listMessageMoveTasks(SourceArn, typeof MaxResults === 'number' ? MaxResults : undefined) });
         return;
       }
       throw new SqsError('UnsupportedOperation', `${target || `${req.method} ${path}`} is not supported by the local SQS`);
