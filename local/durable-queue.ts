@@ -108,6 +108,21 @@ export class DurableQueues {
     return [...this.queueOf(queue).values()].sort((a, b) => (a.key < b.key ? -1 : 1)) as QueueEntry<T>[];
   }
 
+  /**
+   * A queue's entries as SQS counts its messages: those a consumer could take now, and those
+   * it cannot (being handled, or waiting out a retry delay: a visibility timeout in SQS).
+   */
+  depth(queue: string, now = Date.now()): { visible: number; notVisible: number } {
+    const held = this.consumers.get(queue)?.inFlight ?? new Set<string>();
+    let visible = 0;
+    let notVisible = 0;
+    for (const entry of this.queueOf(queue).values()) {
+      if (held.has(entry.key) || entry.notBefore > now) notVisible++;
+      else visible++;
+    }
+    return { visible, notVisible };
+  }
+
   /** Ids waiting in a queue (not yet consumed successfully). */
   pendingIds(queue: string): Set<string> {
     return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));

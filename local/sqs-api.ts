@@ -1,9 +1,10 @@
 // The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
 // `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
-// ChangeMessageVisibility, SendMessage (string message attributes), and a dead-letter queue's
-// redrive (StartMessageMoveTask, ListMessageMoveTasks). Non-AWS extras for
-// looking at what failed (npm run dead-letters): `GET /_local/queues` (every queue and its
-// depth) and `GET /_local/queues/<name>` (its messages, oldest first, left in place).
+// ChangeMessageVisibility, SendMessage (string message attributes), GetQueueAttributes (the
+// message counts), and a dead-letter queue's redrive (StartMessageMoveTask,
+// ListMessageMoveTasks). Non-AWS extras for looking at what failed (npm run dead-letters):
+// `GET /_local/queues` (every queue and its depth) and `GET /_local/queues/<name>` (its
+// messages, oldest first, left in place).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -67,6 +68,17 @@ export class LocalSqsApi {
           ([messageId]) => reply(res, 200, { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') }),
           (error: unknown) => this.fail(res, error),
         );
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.GetQueueAttributes') {
+        const { QueueUrl, AttributeNames } = parseJson(body);
+        if (typeof QueueUrl !== 'string') throw new SqsError('MissingParameter', 'QueueUrl is required.');
+        const all = this.sqs.queueAttributes(this.sqs.queueOfUrl(QueueUrl));
+        const names = Array.isArray(AttributeNames) ? AttributeNames.map(String) : [];
+        const unknown = names.filter((name) => name !== 'All' && !(name in all));
+        if (unknown.length > 0) throw new SqsError('InvalidAttributeName', `The local SQS does not report ${unknown.join(', ')}.`);
+        const wanted = names.includes('All') ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
+        reply(res, 200, Object.keys(wanted).length > 0 ? { Attributes: wanted } : {});
         return;
       }
       if (req.method === 'POST' && target === 'AmazonSQS.StartMessageMoveTask') {

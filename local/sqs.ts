@@ -209,6 +209,17 @@ export class LocalSqs {
     return queue;
   }
 
+  /** GetQueueAttributes' message counts (the only attributes the product reads). */
+  queueAttributes(queueName: string): Record<string, string> {
+    const { visible, notVisible } = this.deps.queues.depth(storageName(queueName));
+    return {
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(notVisible),
+      // Nothing here is sent with a DelaySeconds.
+      ApproximateNumberOfMessagesDelayed: '0',
+    };
+  }
+
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
   messageIds(queueName: string): Set<string> {
     return this.deps.queues.pendingIds(storageName(queueName));

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DurableQueues } from '../durable-queue.ts';
 import { LambdaRuntime } from '../lambda-runtime.ts';
 import { LocalSqs } from '../sqs.ts';
@@ -171,6 +171,51 @@ describe('a redrive policy, then a move task without a destination', () => {
       expect(sqs.messages(dead.name)).toEqual([]);
       expect(sqs.listMessageMoveTasks(dead.arn)).toEqual([expect.objectContaining({ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 1 })]);
     } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the local SQS GetQueueAttributes', () => {
+  it('counts the messages waiting, and those not visible (being handled, or put back for later)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sqs-depth-'));
+    const store = await DurableQueues.open(dir);
+    const work = { logicalId: 'WorkQueue', name: 'stack-WorkQueue', arn: 'arn:aws:sqs:us-east-1:000000000000:stack-WorkQueue', visibilityTimeoutSeconds: 60 };
+    let release = () => {};
+    const handling = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    // The first messages are held until released; then each fails, and waits out the visibility timeout.
+    const runtime = {
+      has: () => true,
+      invoke: async () => {
+        calls++;
+        await handling;
+        throw new Error('later');
+      },
+    } as unknown as LambdaRuntime;
+    const sqs = new LocalSqs({ definitions: [work], queues: store, runtime, region: 'us-east-1', logger: { error: () => {} } });
+    const sqsApi = new LocalSqsApi(sqs, { error: () => {} }, new Map());
+    const endpoint = await sqsApi.listen('127.0.0.1');
+    const attributes = async () => {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': 'AmazonSQS.GetQueueAttributes' },
+        body: JSON.stringify({ QueueUrl: `https://sqs.us-east-1.amazonaws.com/000000000000/${work.name}`, AttributeNames: ['All'] }),
+      });
+      return ((await response.json()) as { Attributes: Record<string, string> }).Attributes;
+    };
+    try {
+      await sqs.send(work.name, ['a', 'b', 'c']);
+      // Lambda's smallest MaximumConcurrency: two messages handled at once.
+      sqs.startEventSource('WorkFunction', { queue: work.name, batchSize: 1, maximumBatchingWindowSeconds: 0, reportBatchItemFailures: false, maximumConcurrency: 2 });
+      expect(calls).toBe(2);
+      expect(await attributes()).toEqual({ ApproximateNumberOfMessages: '1', ApproximateNumberOfMessagesNotVisible: '2', ApproximateNumberOfMessagesDelayed: '0' });
+      release();
+      await vi.waitFor(() => expect(calls).toBe(3));
+      await vi.waitFor(async () => expect(await attributes()).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '3' }));
+    } finally {
+      await sqsApi.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
