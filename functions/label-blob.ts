@@ -8,12 +8,13 @@ import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
 import { BlobUploaded, type BlobUploadedData, type ImageInfo, type LabelingSettings } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
-import { config, labelingQueueUrl } from '../shared/config.ts';
+import { config, labelingQueueUrl, rekognitionTransactionsPerSecond } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { detectLabels, TransientLabelingError, type LabelingOutcome } from '../shared/labeling/detect-labels.ts';
 import { failureOf, inspectImage, rekognitionLimits } from '../shared/labeling/inspect-image.ts';
-import { nextAttemptDelay } from '../shared/labeling/retry-policy.ts';
+import { nextAttemptDelay, type LabelingAttempt } from '../shared/labeling/retry-policy.ts';
 import { logger } from '../shared/logger.ts';
+import { queueBacklog } from '../shared/queue/backlog.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
@@ -87,21 +88,35 @@ async function labelQueued(event: SQSEvent) {
 async function labelMessage(record: SQSRecord): Promise<void> {
   // A message that is not a BlobUploaded throws: reported as failed, it ends in the dead-letter queue.
   const uploaded = QueuedBlobUploaded.parse(record.body).detail;
-  const receiveCount = Number(record.attributes.ApproximateReceiveCount);
-  const delay = nextAttemptDelay({
-    receiveCount,
+  const attempt = {
+    receiveCount: Number(record.attributes.ApproximateReceiveCount),
     uploadedAt: new Date(uploaded.occurred_at),
     now: new Date(),
     labelingTimeoutSeconds: config().labelingTimeoutSeconds,
-  });
+  };
+  // Whether another attempt can still start in time: if not, this one records whatever happens.
+  const plainDelay = nextAttemptDelay(attempt);
   try {
-    await labelBlob(uploaded, { retryLater: delay !== undefined });
+    await labelBlob(uploaded, { retryLater: plainDelay !== undefined });
   } catch (error) {
-    if (error instanceof TransientLabelingError && delay !== undefined) {
-      logger.info('Rekognition cannot take it now; trying again later', { receive_count: receiveCount, retry_in_seconds: Math.round(delay), reason: error.message });
+    if (error instanceof TransientLabelingError && plainDelay !== undefined) {
+      const paced = error.throttled ? await pacedDelay(attempt) : undefined;
+      const delay = paced ?? plainDelay;
+      logger.info('Rekognition cannot take it now; trying again later', { receive_count: attempt.receiveCount, retry_in_seconds: Math.round(delay), reason: error.message });
       await retryLater(labelingQueueUrl(), record.receiptHandle, delay);
     }
     throw error;
+  }
+}
+
+/** Throttled: a delay within the time the queue's backlog takes to drain at the quota, if it fits before the timeout. */
+async function pacedDelay(attempt: LabelingAttempt): Promise<number | undefined> {
+  try {
+    const backlog = { messages: await queueBacklog(labelingQueueUrl()), transactionsPerSecond: rekognitionTransactionsPerSecond() };
+    return nextAttemptDelay({ ...attempt, backlog });
+  } catch (error) {
+    logger.warn('could not read the labeling queue\'s backlog; plain backoff', { error: String(error) });
+    return undefined;
   }
 }
 

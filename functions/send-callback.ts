@@ -3,8 +3,8 @@
 // on the state below stays for one that comes anyway (sent by hand, a changed rule).
 // A receiver that cannot take it now (5xx, 408, 429, no answer) gets it again later: the
 // message goes back to the queue with a growing delay, with the same webhook-id, until the
-// retry window (a day from the blob's end) is used up; then it is kept in the dead-letter
-// queue. A receiver that refuses for good, or an address the policy refuses, is logged and
+// retry window (a day from the blob's end, or from its redrive) is used up; then it is kept in
+// the dead-letter queue. A receiver that refuses for good, or an address the policy refuses, is logged and
 // left alone.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -87,6 +87,7 @@ async function sendMessage(record: SQSRecord): Promise<void> {
     const delay = nextCallbackDelay({
       receiveCount,
       endedAt: new Date(event.occurred_at),
+      queuedAt: new Date(Number(record.attributes.SentTimestamp)),
       now: new Date(),
       ...callbackRetry(),
       ...(retryAfter !== undefined && { retryAfterSeconds: retryAfter }),

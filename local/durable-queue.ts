@@ -108,6 +108,21 @@ export class DurableQueues {
     return [...this.queueOf(queue).values()].sort((a, b) => (a.key < b.key ? -1 : 1)) as QueueEntry<T>[];
   }
 
+  /**
+   * A queue's entries as SQS counts its messages: those a consumer could take now, and those
+   * it cannot (being handled, or waiting out a retry delay: a visibility timeout in SQS).
+   */
+  depth(queue: string, now = Date.now()): { visible: number; notVisible: number } {
+    const held = this.consumers.get(queue)?.inFlight ?? new Set<string>();
+    let visible = 0;
+    let notVisible = 0;
+    for (const entry of this.queueOf(queue).values()) {
+      if (held.has(entry.key) || entry.notBefore > now) notVisible++;
+      else visible++;
+    }
+    return { visible, notVisible };
+  }
+
   /** Ids waiting in a queue (not yet consumed successfully). */
   pendingIds(queue: string): Set<string> {
     return new Set([...this.queueOf(queue).values()].map((entry) => entry.id));
@@ -132,6 +147,36 @@ export class DurableQueues {
       inFlight: new Set(),
     });
     this.pump(queue);
+  }
+
+  /**
+   * Moves the entries of `from` that no consumer holds now and `destination` gives a place,
+   * each as a new entry there (with the id and payload it returns), in one write: a crash
+   * leaves each either moved or not. SQS's message move task (a dead-letter queue's redrive).
+   */
+  async moveAll<T>(from: string, destination: (entry: QueueEntry<T>) => { queue: string; id: string; payload: T } | undefined): Promise<number> {
+    const held = this.consumers.get(from)?.inFlight ?? new Set<string>();
+    const moves = this.peek<T>(from).flatMap((entry) => {
+      const target = held.has(entry.key) ? undefined : destination(entry);
+      if (!target) return [];
+      const { queue, ...renewed } = target;
+      const moved: QueueEntry<T> = { ...renewed, key: `q!${queue}!${this.nextSequence()}`, attempts: 0, notBefore: 0, enqueuedAt: Date.now() };
+      return [{ entry, queue, moved }];
+    });
+    if (moves.length === 0) return 0;
+    await this.db.batch(
+      moves.flatMap(({ entry, moved }) => [
+        { type: 'del' as const, key: entry.key },
+        { type: 'put' as const, key: moved.key, value: JSON.stringify(moved) },
+      ]),
+    );
+    const source = this.queueOf(from);
+    for (const { entry, queue, moved } of moves) {
+      source.delete(entry.key);
+      this.queueOf(queue).set(moved.key, moved);
+    }
+    for (const queue of new Set(moves.map((move) => move.queue))) this.pump(queue);
+    return moves.length;
   }
 
   /** A small durable key-value space beside the queues (e.g. what a pipe has published). */

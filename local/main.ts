@@ -33,6 +33,10 @@ if (process.env.EXPIRY_GRACE_SECONDS) parameterOverrides.ExpiryGraceSeconds = pr
 if (process.env.LABELING_TIMEOUT_SECONDS) parameterOverrides.LabelingTimeoutSeconds = process.env.LABELING_TIMEOUT_SECONDS;
 if (process.env.MAX_IMAGE_BYTES) parameterOverrides.MaxImageBytes = process.env.MAX_IMAGE_BYTES;
 if (process.env.LABELING_CONCURRENCY) parameterOverrides.LabelingConcurrency = process.env.LABELING_CONCURRENCY;
+// The local Rekognition's quota (LOCAL_REKOGNITION_TPS) is what this deployment may use, as the
+// account's would be in AWS, unless REKOGNITION_TPS says otherwise.
+const rekognitionTps = process.env.REKOGNITION_TPS || process.env.LOCAL_REKOGNITION_TPS;
+if (rekognitionTps) parameterOverrides.RekognitionTransactionsPerSecond = rekognitionTps;
 if (process.env.CALLBACK_RETRY_WINDOW_SECONDS) parameterOverrides.CallbackRetryWindowSeconds = process.env.CALLBACK_RETRY_WINDOW_SECONDS;
 if (process.env.CALLBACK_FIRST_RETRY_SECONDS) parameterOverrides.CallbackFirstRetrySeconds = process.env.CALLBACK_FIRST_RETRY_SECONDS;
 // A fixed development secret, so local webhooks can be verified; set your own to change it.

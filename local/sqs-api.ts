@@ -1,8 +1,10 @@
 // The local SQS's API endpoint, speaking SQS's AWS JSON 1.0 protocol (`POST /`,
 // `X-Amz-Target: AmazonSQS.<Operation>`), as far as the product calls it:
-// ChangeMessageVisibility and SendMessage (string message attributes). Non-AWS extras for
-// looking at what failed (npm run dead-letters): `GET /_local/queues` (every queue and its
-// depth) and `GET /_local/queues/<name>` (its messages, oldest first, left in place).
+// ChangeMessageVisibility, SendMessage (string message attributes), GetQueueAttributes (the
+// message counts), and a dead-letter queue's redrive (StartMessageMoveTask,
+// ListMessageMoveTasks). Non-AWS extras for looking at what failed (npm run dead-letters):
+// `GET /_local/queues` (every queue and its depth) and `GET /_local/queues/<name>` (its
+// messages, oldest first, left in place).
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -66,6 +68,33 @@ export class LocalSqsApi {
           ([messageId]) => reply(res, 200, { MessageId: messageId, MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') }),
           (error: unknown) => this.fail(res, error),
         );
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.GetQueueAttributes') {
+        const { QueueUrl, AttributeNames } = parseJson(body);
+        if (typeof QueueUrl !== 'string') throw new SqsError('MissingParameter', 'QueueUrl is required.');
+        const all = this.sqs.queueAttributes(this.sqs.queueOfUrl(QueueUrl));
+        const names = Array.isArray(AttributeNames) ? AttributeNames.map(String) : [];
+        const unknown = names.filter((name) => name !== 'All' && !(name in all));
+        if (unknown.length > 0) throw new SqsError('InvalidAttributeName', `The local SQS does not report ${unknown.join(', ')}.`);
+        const wanted = names.includes('All') ? all : Object.fromEntries(Object.entries(all).filter(([name]) => names.includes(name)));
+        reply(res, 200, Object.keys(wanted).length > 0 ? { Attributes: wanted } : {});
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.StartMessageMoveTask') {
+        const { SourceArn, DestinationArn } = parseJson(body);
+        if (typeof SourceArn !== 'string') throw new SqsError('MissingParameter', 'SourceArn is required.');
+        if (DestinationArn !== undefined && typeof DestinationArn !== 'string') throw new SqsError('InvalidParameterValue', 'DestinationArn must be a string.');
+        this.sqs.startMessageMoveTask(SourceArn, DestinationArn).then(
+          (TaskHandle) => reply(res, 200, { TaskHandle }),
+          (error: unknown) => this.fail(res, error),
+        );
+        return;
+      }
+      if (req.method === 'POST' && target === 'AmazonSQS.ListMessageMoveTasks') {
+        const { SourceArn, MaxResults } = parseJson(body);
+        if (typeof SourceArn !== 'string') throw new SqsError('MissingParameter', 'SourceArn is required.');
+        reply(res, 200, { Results: this.sqs.listMessageMoveTasks(SourceArn, typeof MaxResults === 'number' ? MaxResults : undefined) });
         return;
       }
       throw new SqsError('UnsupportedOperation', `${target || `${req.method} ${path}`} is not supported by the local SQS`);

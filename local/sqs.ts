@@ -17,6 +17,20 @@ interface StoredMessage {
   sentTimestamp: number;
   /** String message attributes (e.g. the RULE_ARN and ERROR_CODE EventBridge puts on a dead letter). */
   attributes?: Record<string, string>;
+  /** The queue whose redrive policy moved it here: where a move task without a destination returns it. */
+  deadLetterSourceQueue?: string;
+}
+
+/** A message move task as ListMessageMoveTasks describes it. The local one finishes before it is answered. */
+export interface MessageMoveTask {
+  TaskHandle: string;
+  Status: 'COMPLETED' | 'FAILED';
+  SourceArn: string;
+  DestinationArn?: string;
+  ApproximateNumberOfMessagesMoved: number;
+  ApproximateNumberOfMessagesToMove: number;
+  StartedTimestamp: number;
+  FailureReason?: string;
 }
 
 /** A message as the local stack's listing shows it. */
@@ -25,6 +39,8 @@ export interface ListedMessage {
   sentTimestamp: string;
   receiveCount: number;
   attributes: Record<string, string>;
+  /** The queue whose redrive policy moved it here, if one did. */
+  deadLetterSourceQueue?: string;
   body: unknown;
 }
 
@@ -54,6 +70,8 @@ export class LocalSqs {
   private readonly inFlight = new Map<string, { queue: string; key: string; receiveCount: number }>();
   /** When a message a function put back (ChangeMessageVisibility) becomes visible again, by entry key. */
   private readonly visibleAt = new Map<string, number>();
+  /** Message move tasks by source queue, newest first. */
+  private readonly moveTasks = new Map<string, MessageMoveTask[]>();
 
   constructor(
     private readonly deps: {
@@ -139,8 +157,67 @@ export class LocalSqs {
       sentTimestamp: new Date(entry.payload.sentTimestamp).toISOString(),
       receiveCount: entry.attempts,
       attributes: entry.payload.attributes ?? {},
+      ...(entry.payload.deadLetterSourceQueue && { deadLetterSourceQueue: entry.payload.deadLetterSourceQueue }),
       body: parsedOrText(entry.payload.body),
     }));
+  }
+
+  /**
+   * StartMessageMoveTask: a dead-letter queue's messages go, as new messages (new id, sent
+   * now, never received), to `destinationArn`, or without one each back to the queue whose
+   * redrive policy moved it there. SQS runs the task in the background; here it has finished
+   * when this resolves, and ListMessageMoveTasks tells how it went.
+   */
+  async startMessageMoveTask(sourceArn: string, destinationArn?: string): Promise<string> {
+    const source = this.queueOfArn(sourceArn, 'SourceArn');
+    if (![...this.queues.values()].some((queue) => queue.redrive?.deadLetterQueue === source.name)) {
+      throw new SqsError('InvalidParameterValue', 'Source queue must be configured as a Dead Letter Queue.');
+    }
+    const destination = destinationArn === undefined ? undefined : this.queueOfArn(destinationArn, 'DestinationArn');
+    const toMove = this.messageIds(source.name).size;
+    const moved = await this.deps.queues.moveAll<StoredMessage>(storageName(source.name), (entry) => {
+      const queue = destination?.name ?? entry.payload.deadLetterSourceQueue;
+      if (queue === undefined || !this.queues.has(queue)) return undefined;
+      const { deadLetterSourceQueue: _from, ...message } = entry.payload;
+      const messageId = randomUUID();
+      return { queue: storageName(queue), id: messageId, payload: { ...message, messageId, sentTimestamp: Date.now() } };
+    });
+    const task: MessageMoveTask = {
+      TaskHandle: Buffer.from(JSON.stringify({ sourceArn, taskId: randomUUID() })).toString('base64'),
+      Status: moved === toMove ? 'COMPLETED' : 'FAILED',
+      SourceArn: sourceArn,
+      ...(destinationArn !== undefined && { DestinationArn: destinationArn }),
+      ApproximateNumberOfMessagesMoved: moved,
+      ApproximateNumberOfMessagesToMove: toMove,
+      StartedTimestamp: Date.now(),
+      ...(moved < toMove && {
+        FailureReason: `${toMove - moved} message(s) were not moved: without a DestinationArn only messages a redrive policy moved here can go back (a function sent the others), and a message being received stays`,
+      }),
+    };
+    this.moveTasks.set(source.name, [task, ...(this.moveTasks.get(source.name) ?? [])].slice(0, 10));
+    return task.TaskHandle;
+  }
+
+  /** ListMessageMoveTasks: the latest tasks (at most 10) whose source is this queue, newest first. */
+  listMessageMoveTasks(sourceArn: string, maxResults = 1): MessageMoveTask[] {
+    return (this.moveTasks.get(this.queueOfArn(sourceArn, 'SourceArn').name) ?? []).slice(0, Math.min(10, Math.max(1, maxResults)));
+  }
+
+  private queueOfArn(arn: string, parameter: string): LocalQueue {
+    const queue = [...this.queues.values()].find((candidate) => candidate.arn === arn);
+    if (!queue) throw new SqsError('ResourceNotFoundException', `The resource that you specified for the ${parameter} parameter doesn't exist.`);
+    return queue;
+  }
+
+  /** GetQueueAttributes' message counts (the only attributes the product reads). */
+  queueAttributes(queueName: string): Record<string, string> {
+    const { visible, notVisible } = this.deps.queues.depth(storageName(queueName));
+    return {
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(notVisible),
+      // Nothing here is sent with a DelaySeconds.
+      ApproximateNumberOfMessagesDelayed: '0',
+    };
   }
 
   /** The ids of the messages waiting in a queue (e.g. what its dead-letter queue holds). */
@@ -167,6 +244,7 @@ export class LocalSqs {
       },
       maxAttempts: queue.redrive?.maxReceiveCount ?? Infinity,
       ...(deadLetterQueue && { deadLetterQueue: storageName(deadLetterQueue) }),
+      deadLetterAs: (entry) => ({ id: entry.id, payload: { ...entry.payload, deadLetterSourceQueue: queue.name } }),
       onDeadLetter: (entry, error) => {
         this.visibleAt.delete(entry.key);
         this.deps.logger.error('message received too often; moved to the dead-letter queue', {

@@ -2,9 +2,12 @@
 // queue that receives failures (a redrive policy's dead-letter queue, a rule's
 // DeadLetterConfig, a function's on-failure destination) with its depth and what sends to it;
 // `-- <queue>` prints that queue's messages (any queue) as JSON, oldest first, leaving them
-// in place. `--all` lists every queue. Reads the stack's address from DATA_DIR/stack.json.
+// in place. `--all` lists every queue. `--redrive <queue> [--to <queue>]` moves a dead-letter
+// queue's messages back, with SQS's own StartMessageMoveTask as `aws sqs
+// start-message-move-task` would call it. Reads the stack's address from DATA_DIR/stack.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ListMessageMoveTasksCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 
 interface QueueSummary {
   name: string;
@@ -19,7 +22,11 @@ if (!existsSync(file)) {
   console.error(`start the local stack first (npm start): ${file} not found`);
   process.exit(2);
 }
-const { endpoints } = JSON.parse(readFileSync(file, 'utf8')) as { endpoints: { sqs?: string } };
+const { endpoints, region, credentials } = JSON.parse(readFileSync(file, 'utf8')) as {
+  endpoints: { sqs?: string };
+  region: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+};
 if (!endpoints.sqs) {
   console.error(`${file} has no SQS endpoint: restart the local stack with this version`);
   process.exit(2);
@@ -37,15 +44,40 @@ async function get<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
-const queueName = args.find((arg) => !arg.startsWith('--'));
-if (queueName) {
+/** A queue by its name or by its logical id in template.yaml (the name's last part). */
+async function queueNamed(name: string): Promise<QueueSummary> {
   const queues = await get<QueueSummary[]>('/_local/queues');
-  // A queue by its name or by its logical id in template.yaml (the name's last part).
-  const queue = queues.find((candidate) => candidate.name === queueName || candidate.name.endsWith(`-${queueName}`));
+  const queue = queues.find((candidate) => candidate.name === name || candidate.name.endsWith(`-${name}`));
   if (!queue) {
-    console.error(`no queue ${queueName}; there are: ${queues.map((candidate) => candidate.name).join(', ')}`);
+    console.error(`no queue ${name}; there are: ${queues.map((candidate) => candidate.name).join(', ')}`);
     process.exit(1);
   }
+  return queue;
+}
+
+function option(name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+const redrive = option('--redrive');
+const queueName = args.find((arg, at) => !arg.startsWith('--') && !['--redrive', '--to'].includes(args[at - 1] ?? ''));
+if (args.includes('--redrive')) {
+  if (!redrive) {
+    console.error('usage: npm run dead-letters -- --redrive <dead-letter queue> [--to <queue>]');
+    process.exit(2);
+  }
+  const source = await queueNamed(redrive);
+  const to = option('--to');
+  const destination = to ? await queueNamed(to) : undefined;
+  const client = new SQSClient({ endpoint: endpoints.sqs, region, credentials });
+  await client.send(new StartMessageMoveTaskCommand({ SourceArn: source.arn, ...(destination && { DestinationArn: destination.arn }) }));
+  const { Results: [task] = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn: source.arn, MaxResults: 1 }));
+  console.log(`${task?.Status ?? 'UNKNOWN'}: moved ${task?.ApproximateNumberOfMessagesMoved ?? 0} of ${task?.ApproximateNumberOfMessagesToMove ?? 0} message(s) from ${source.name} to ${destination?.name ?? 'the queues they came from'}`);
+  if (task?.FailureReason) console.log(task.FailureReason);
+  process.exit(task?.Status === 'COMPLETED' ? 0 : 1);
+} else if (queueName) {
+  const queue = await queueNamed(queueName);
   console.log(JSON.stringify(await get<unknown[]>(`/_local/queues/${encodeURIComponent(queue.name)}`), null, 2));
 } else {
   const queues = (await get<QueueSummary[]>('/_local/queues')).filter((queue) => args.includes('--all') || queue.receivesFailuresOf.length > 0);
@@ -54,6 +86,6 @@ if (queueName) {
     console.log(`${String(queue.messages).padStart(6)}  ${queue.name}${from}`);
   }
   if (queues.some((queue) => queue.messages > 0 && queue.receivesFailuresOf.length > 0)) {
-    console.log('\nnpm run dead-letters -- <queue> prints a queue\'s messages (docs/failures.md says how to redrive them).');
+    console.log('\nnpm run dead-letters -- <queue> prints a queue\'s messages; -- --redrive <queue> [--to <queue>] moves them back (docs/failures.md).');
   }
 }

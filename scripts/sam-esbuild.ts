@@ -16,8 +16,21 @@ function pairs(value: unknown): Record<string, string> {
   );
 }
 
+/**
+ * sam build hands SourcesContent to esbuild as written (`--sources-content=<value>`): a YAML
+ * boolean arrives as Python's `False`, which esbuild refuses, so only the quoted text works.
+ */
+function sourcesContent(value: unknown): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'true' && value !== 'false') {
+    throw new Error(`SourcesContent must be the quoted text 'true' or 'false' (sam build passes it to esbuild as written), got ${JSON.stringify(value)}`);
+  }
+  return value === 'true';
+}
+
 export function samEsbuildOptions(buildProperties: Record<string, unknown>, projectRoot: string): BuildOptions {
   const p = buildProperties;
+  const content = sourcesContent(p.SourcesContent);
   return {
     entryPoints: list(p.EntryPoints).map((entry) => `${projectRoot}${entry}`),
     bundle: true,
@@ -26,6 +39,7 @@ export function samEsbuildOptions(buildProperties: Record<string, unknown>, proj
     target: String(p.Target ?? 'es2020'),
     minify: p.Minify === true,
     sourcemap: p.Sourcemap === true,
+    ...(content !== undefined && { sourcesContent: content }),
     external: list(p.External),
     ...(typeof p.MainFields === 'string' && { mainFields: p.MainFields.split(',') }),
     banner: pairs(p.Banner),

@@ -108,6 +108,14 @@ export function labelingQueueUrl(): string {
   return required('LABELING_QUEUE_URL');
 }
 
+/**
+ * The DetectLabels calls a second this deployment may make (`RekognitionTransactionsPerSecond`):
+ * throttled images are spread over the time the labeling queue takes to drain at this rate.
+ */
+export function rekognitionTransactionsPerSecond(): number {
+  return integer('REKOGNITION_TPS', 50, 1, 100_000);
+}
+
 /** Where callbacks wait between attempts, and where one goes when its retry window is used up. */
 export function callbackQueues(): { queueUrl: string; deadLetterQueueUrl: string } {
   return { queueUrl: required('CALLBACK_QUEUE_URL'), deadLetterQueueUrl: required('CALLBACK_DEAD_LETTER_QUEUE_URL') };

@@ -2,8 +2,8 @@
 // callback queue does the waiting, so a receiver that is down for hours still gets the
 // notification once it is back, as Stripe, GitHub's redeliveries or Svix would deliver it: the
 // delay starts at `firstDelaySeconds` (30 s by default), doubles with each receive, and stops
-// growing at 4 hours, until the retry window (a day by default, counted from the blob's end)
-// is used up. Each delay is drawn between half its ceiling and the ceiling ("equal jitter"):
+// growing at 4 hours, until the retry window (a day by default, counted from the blob's end,
+// or from a redrive: SQS sends a redriven message anew) is used up. Each delay is drawn between half its ceiling and the ceiling ("equal jitter"):
 // callbacks to one receiver that failed together do not come back together, and, unlike the
 // labeler's full jitter, no delay is short, so a day takes a known number of receives (14 to
 // 20 with the defaults) and the queue's maxReceiveCount stays a safety net for crashes.
@@ -13,8 +13,13 @@ export const MAX_DELAY_SECONDS = 4 * 3600;
 export interface CallbackAttempt {
   /** SQS's ApproximateReceiveCount of the message: 1 on the first attempt. */
   receiveCount: number;
-  /** When the blob ended (the final event's occurred_at): the window counts from here. */
+  /** When the blob ended (the final event's occurred_at): the window counts from here... */
   endedAt: Date;
+  /**
+   * ...or from when the message was sent to the queue, if later (SQS's SentTimestamp): a
+   * dead-letter queue's redrive sends each message anew, and it gets a window of its own.
+   */
+  queuedAt?: Date;
   now: Date;
   windowSeconds: number;
   firstDelaySeconds: number;
@@ -31,7 +36,8 @@ export function nextCallbackDelay(attempt: CallbackAttempt, random: () => number
   const backoff = ceiling / 2 + random() * (ceiling / 2);
   const asked = Math.min(MAX_DELAY_SECONDS, attempt.retryAfterSeconds ?? 0);
   const delay = Math.max(backoff, asked);
-  const deadline = attempt.endedAt.getTime() + attempt.windowSeconds * 1000;
+  const start = Math.max(attempt.endedAt.getTime(), attempt.queuedAt?.getTime() ?? 0);
+  const deadline = start + attempt.windowSeconds * 1000;
   return attempt.now.getTime() + delay * 1000 < deadline ? delay : undefined;
 }
 

@@ -18,6 +18,13 @@ export type LabelingOutcome = { labeled: BlobLabeledData } | { failed: BlobFaile
 /** Rekognition could not answer now (throttling, a timeout, a 5xx); the image may well be fine. */
 export class TransientLabelingError extends Error {
   override readonly name = 'TransientLabelingError';
+  /** Above the account's quota (ThrottlingException and the like), not a timeout or a 5xx. */
+  readonly throttled: boolean;
+
+  constructor(message: string, options: { cause: unknown; throttled: boolean }) {
+    super(message, { cause: options.cause });
+    this.throttled = options.throttled;
+  }
 }
 
 export async function detectLabels(
@@ -48,7 +55,10 @@ export async function detectLabels(
     };
   } catch (error) {
     if (options.retryLater === true && isPassing(error)) {
-      throw new TransientLabelingError(`DetectLabels failed for now: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new TransientLabelingError(`DetectLabels failed for now: ${error instanceof Error ? error.message : String(error)}`, {
+        cause: error,
+        throttled: isThrottlingError(error as SdkError),
+      });
     }
     return { failed: toFailure(error) };
   }

@@ -1,8 +1,8 @@
 // Webhooks: a signed POST to callback_url when a blob ends, verifiable with any Standard
 // Webhooks library, retried with the same webhook-id until the receiver takes it, or kept in
-// the dead-letter queue when its retry window is used up. The stack's retries start at 1 s
-// (CALLBACK_FIRST_RETRY_SECONDS) and stop 30 s after the blob's end (CALLBACK_RETRY_WINDOW_SECONDS),
-// instead of 30 s and a day.
+// the dead-letter queue when its retry window is used up, and retried anew after a redrive.
+// The stack's retries start at 1 s (CALLBACK_FIRST_RETRY_SECONDS) and stop 30 s after the
+// blob's end (CALLBACK_RETRY_WINDOW_SECONDS), instead of 30 s and a day.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -123,6 +123,27 @@ describe('callbacks', () => {
       ERROR_MESSAGE: expect.stringContaining('answered 503'),
       RECEIVE_COUNT: String(deliveries.length),
     });
+
+    // The receiver is coming back (one more 503, then it takes it): the documented redrive. The
+    // sender put the message there itself, so it has no source queue to go back to and the
+    // destination must be named.
+    down.delete('/hooks/down');
+    scripted.set('/hooks/down', [503]);
+    // Redriven once the blob's own window (30 s from its end) is over, as a redrive a day later would be.
+    const windowEnds = Date.parse(blob.completed_on!) + 30_000;
+    await eventually(async () => Date.now() > windowEnds, 40_000);
+    const unnamed = await deadLetters('--redrive', 'SendCallbackFailuresQueue').catch((error: { code: number; stdout: string }) => error);
+    expect(unnamed).toMatchObject({ code: 1, stdout: expect.stringMatching(/^FAILED: moved 0 of 1 message\(s\)[^]*DestinationArn/) });
+    expect(await deadLetters('--redrive', 'SendCallbackFailuresQueue', '--to', 'CallbackQueue')).toMatch(
+      /^COMPLETED: moved 1 of 1 message\(s\) from image-labeling-SendCallbackFailuresQueue to image-labeling-CallbackQueue$/m,
+    );
+    // Retried after its 503 and delivered under the same id: the redrive gave it a retry window
+    // of its own, although the blob ended longer ago than a window.
+    await eventually(async () => stack.logs().some((l) => l.blob_id === blob.blob_id && l.message === 'callback delivered'));
+    const after = received.filter((r) => r.path === '/hooks/down');
+    expect(after).toHaveLength(deliveries.length + 2);
+    expect(after.at(-1)!.headers['webhook-id']).toBe(`${blob.blob_id}.3`);
+    expect(await deadLetters()).toMatch(/^\s+0 {2}image-labeling-SendCallbackFailuresQueue/m);
   }, 120_000);
 
   it('does not retry a receiver that refuses for good (a 4xx)', async () => {

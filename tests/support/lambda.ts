@@ -25,8 +25,8 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
-/** An SQS event source's batch: each body as a queue delivers it (JSON text), received this often. */
-export function sqsBatch(bodies: readonly unknown[], options: { receiveCount?: number; queue?: string } = {}): SQSEvent {
+/** An SQS event source's batch: each body as a queue delivers it (JSON text), received this often, sent then. */
+export function sqsBatch(bodies: readonly unknown[], options: { receiveCount?: number; queue?: string; sentAt?: Date } = {}): SQSEvent {
   return {
     Records: bodies.map((body, index) => ({
       messageId: `message-${index + 1}`,
@@ -34,7 +34,7 @@ export function sqsBatch(bodies: readonly unknown[], options: { receiveCount?: n
       body: typeof body === 'string' ? body : JSON.stringify(body),
       attributes: {
         ApproximateReceiveCount: String(options.receiveCount ?? 1),
-        SentTimestamp: '1795542501000',
+        SentTimestamp: String(options.sentAt?.getTime() ?? 1795542501000),
         SenderId: 'AIDAJHIPRHEMV73VRJEBU',
         ApproximateFirstReceiveTimestamp: '1795542501012',
       },

@@ -33,6 +33,12 @@ describe('each function bundles for Lambda and loads', () => {
     expect(typeof loaded[fn.exportName]).toBe('function');
   });
 
+  it("leaves the sources' text out of every function's source map, as SAM's esbuild would be told", async () => {
+    for (const fn of template.functions) expect(samEsbuildOptions(fn.buildProperties, projectRoot)).toMatchObject({ sourcemap: true, sourcesContent: false });
+    // A YAML boolean would reach esbuild as Python's `False`, which it refuses: caught here first.
+    expect(() => samEsbuildOptions({ Sourcemap: true, SourcesContent: false }, projectRoot)).toThrow(/quoted text 'true' or 'false'/);
+  });
+
   it('keeps the template and this test in step about the build settings', () => {
     const raw = readFileSync(`${projectRoot}template.yaml`, 'utf8');
     expect(raw.match(/BuildMethod: esbuild/g)).toHaveLength(template.functions.length);

@@ -1,5 +1,6 @@
-// When a throttled labeling is tried again: a delay that grows with each receive, and no
-// further try once it would start past the labeling timeout.
+// When a throttled labeling is tried again: a delay that grows with each receive, or one
+// paced by the queue's backlog when Rekognition throttled, and no further try once it would
+// start past the labeling timeout.
 import { describe, expect, it } from 'vitest';
 import { MAX_DELAY_SECONDS, nextAttemptDelay } from '../../shared/labeling/retry-policy.ts';
 import { TransactionsPerSecond } from '../../local/rekognition/rate-limit.ts';
@@ -25,6 +26,38 @@ describe('the labeling retry delay', () => {
     const attempt = { receiveCount: 4, uploadedAt, labelingTimeoutSeconds: 60 };
     expect(nextAttemptDelay({ ...attempt, now: at(50) }, largest)).toBeCloseTo(8);
     expect(nextAttemptDelay({ ...attempt, now: at(53) }, largest)).toBeUndefined();
+  });
+});
+
+describe('the labeling retry delay when Rekognition throttled, paced by the backlog', () => {
+  const throttled = (receiveCount: number, messages: number) => ({
+    receiveCount,
+    uploadedAt,
+    now: uploadedAt,
+    labelingTimeoutSeconds: 86_400,
+    backlog: { messages, transactionsPerSecond: 2 },
+  });
+
+  it('spreads throttled images over the time the backlog takes to drain at the quota, whatever their receive count', () => {
+    // 40 messages at 2 a second drain in 20 s: retries drawn below 20 s arrive at about 2 a second.
+    expect(nextAttemptDelay(throttled(1, 40), largest)).toBeCloseTo(20);
+    expect(nextAttemptDelay(throttled(4, 40), largest)).toBeCloseTo(20);
+    expect(nextAttemptDelay(throttled(1, 40), () => 0.5)).toBeCloseTo(10);
+  });
+
+  it('shrinks with the backlog, never under a second: the last images do not wait behind a long backoff', () => {
+    expect(nextAttemptDelay(throttled(4, 3), largest)).toBeCloseTo(1.5);
+    expect(nextAttemptDelay(throttled(4, 1), largest)).toBeCloseTo(1);
+    // Plain backoff would have grown to 8 s by the fourth receive.
+    expect(nextAttemptDelay({ ...throttled(4, 3), backlog: undefined }, largest)).toBeCloseTo(8);
+  });
+
+  it('doubles after four receives, in case the account allows less than the setting, up to five minutes', () => {
+    expect([5, 6, 7, 12].map((receiveCount) => Math.round(nextAttemptDelay(throttled(receiveCount, 10), largest)!))).toEqual([10, 20, 40, MAX_DELAY_SECONDS]);
+  });
+
+  it('still gives up when the next attempt would start after the labeling timeout', () => {
+    expect(nextAttemptDelay({ ...throttled(1, 400), labelingTimeoutSeconds: 100 }, largest)).toBeUndefined();
   });
 });
 

@@ -21,9 +21,10 @@ const context = lambdaContext('LabelBlobFunction');
 
 // The samples' blob, uploaded with our photo.
 const created = BlobEvent.parse(sample<{ detail: unknown }>('blob-created.json').detail);
-function queuedUpload(sizeBytes = horse.length) {
+function queuedUpload(sizeBytes = horse.length, occurredAt?: Date) {
   const envelope = sample<{ detail: BlobUploaded }>('label-blob.blob-uploaded.json');
   envelope.detail.data.size_bytes = sizeBytes;
+  if (occurredAt) envelope.detail.occurred_at = occurredAt.toISOString();
   return envelope;
 }
 const uploaded = BlobEvent.parse(queuedUpload().detail);
@@ -54,15 +55,31 @@ const rekognitionError = (type: string, message: string): Answer => ({
   body: JSON.stringify({ __type: type, Message: message }),
 });
 
+/** The labeling queue: its backlog (GetQueueAttributes) and the delays it is asked for (ChangeMessageVisibility). */
+let backlog = { waiting: 0, notVisible: 0 };
+function sqsAnswer(request: ReceivedRequest): Answer {
+  const json = { 'content-type': 'application/x-amz-json-1.0' };
+  if (request.headers['x-amz-target'] === 'AmazonSQS.GetQueueAttributes') {
+    const Attributes = { ApproximateNumberOfMessages: String(backlog.waiting), ApproximateNumberOfMessagesNotVisible: String(backlog.notVisible), ApproximateNumberOfMessagesDelayed: '0' };
+    return { status: 200, headers: json, body: JSON.stringify({ Attributes }) };
+  }
+  return { status: 200, headers: json, body: '{}' };
+}
+const sqsCalls = () => sqs.requests.map((request) => ({ operation: String(request.headers['x-amz-target']), ...(JSON.parse(request.body) as Record<string, unknown>) }));
+
 let s3: Receiver;
 let rekognition: Receiver;
-const label = () => handler(sqsBatch([queuedUpload()], { queue: 'LabelingQueue' }), context) as Promise<SQSBatchResponse>;
+let sqs: Receiver;
+const label = (occurredAt?: Date) => handler(sqsBatch([queuedUpload(horse.length, occurredAt)], { queue: 'LabelingQueue' }), context) as Promise<SQSBatchResponse>;
 const types = async () => (await memory.store.read(created.blob_id)).map((event) => event.type);
 
 beforeAll(async () => {
   s3 = await startReceiver(s3Answer);
   rekognition = await startReceiver(() => rekognitionAnswer);
+  sqs = await startReceiver(sqsAnswer);
   Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: sqs.url,
+    REKOGNITION_TPS: '2',
     EVENTS_TABLE: 'events',
     READ_MODEL_TABLE: 'read-model',
     UPLOAD_BUCKET: bucket,
@@ -77,6 +94,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s3.close();
   await rekognition.close();
+  await sqs.close();
 });
 beforeEach(() => {
   memory.store = new InMemoryEventStore([created, uploaded]);
@@ -84,6 +102,8 @@ beforeEach(() => {
   rekognitionAnswer = detectLabels([]);
   s3.requests.length = 0;
   rekognition.requests.length = 0;
+  sqs.requests.length = 0;
+  vi.restoreAllMocks();
 });
 
 describe('LabelBlobFunction', () => {
@@ -155,5 +175,27 @@ describe('LabelBlobFunction', () => {
     const response = await label();
     expect(response.batchItemFailures).toEqual([]);
     expect((await memory.store.read(created.blob_id)).at(-1)).toMatchObject({ type: 'BlobFailed', data: { code: 'INVALID_IMAGE_FORMAT' } });
+  });
+
+  it('puts a throttled image back for a delay paced by the queue\'s backlog at the quota, not yet failed', async () => {
+    rekognitionAnswer = rekognitionError('ThrottlingException', 'Rate exceeded');
+    backlog = { waiting: 30, notVisible: 10 }; // 40 images at 2 a second: 20 s to drain
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    // Uploaded just now: the labeling timeout leaves time for another attempt. The batch (of
+    // one) fails as a whole, so the message comes back after the delay it was given.
+    await expect(label(new Date())).rejects.toThrow('All records failed processing');
+    expect(await types()).toEqual(['BlobCreated', 'BlobUploaded']);
+    expect(sqsCalls()).toEqual([
+      expect.objectContaining({ operation: 'AmazonSQS.GetQueueAttributes', QueueUrl: process.env.LABELING_QUEUE_URL }),
+      // Half of 20 s; a plain first backoff would have been half of 1 s.
+      expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-1', VisibilityTimeout: 10 }),
+    ]);
+  });
+
+  it('backs off plainly after a 5xx, which is not the quota: no backlog read', async () => {
+    rekognitionAnswer = { status: 500, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InternalServerError' }, body: '{"__type":"InternalServerError"}' };
+    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    await expect(label(new Date())).rejects.toThrow('All records failed processing');
+    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', VisibilityTimeout: 1 })]);
   });
 });

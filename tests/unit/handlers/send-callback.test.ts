@@ -59,8 +59,8 @@ function story(url: string, endedSecondsAgo = 1) {
   return { log, delivered };
 }
 
-const send = (bodies: unknown[], receiveCount = 1) =>
-  handler(sqsBatch(bodies, { receiveCount, queue: 'image-labeling-CallbackQueue' }), context) as Promise<SQSBatchResponse>;
+const send = (bodies: unknown[], receiveCount = 1, sentAt?: Date) =>
+  handler(sqsBatch(bodies, { receiveCount, queue: 'image-labeling-CallbackQueue', ...(sentAt && { sentAt }) }), context) as Promise<SQSBatchResponse>;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -172,6 +172,17 @@ describe('SendCallbackFunction', () => {
     });
     // The event as it was queued: a redrive hands it back to the sender unchanged.
     expect(JSON.parse(kept!.MessageBody!)).toEqual(delivered);
+  });
+
+  it('gives a redriven callback a retry window of its own, from when the redrive sent it', async () => {
+    // Two days after the blob's end the receiver is fixed, and the dead-letter queue redriven:
+    // SQS sends each message anew (a new SentTimestamp, ApproximateReceiveCount 1).
+    const { log, delivered } = story(callbackUrl, 2 * 86_400);
+    memory.store = new InMemoryEventStore(log);
+    receiver.answers.push(503);
+    expect((await send([delivered], 1, new Date(Date.now() - 5_000))).batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }]);
+    // Put back for its next attempt, not kept in the dead-letter queue after one try.
+    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-1' })]);
   });
 
   it('takes the retry window from CallbackRetryWindowSeconds', async () => {
