@@ -55,7 +55,9 @@ export interface RunningS3 {
   port: number;
   /**
    * Reads a stored object in-process, unauthenticated. For stand-ins of services that read S3
-   * from inside AWS (Rekognition's S3Object): they never go through the public endpoint.
+   * from inside AWS (Rekognition's S3Object): they never go through the public endpoint. It
+   * counts as a GET (local/usage.ts) and, like a GET, sees an object before or after a PUT to
+   * it, never half of one.
    */
   readObject(bucket: string, key: string): Promise<Buffer>;
   close(): Promise<void>;
@@ -147,7 +149,12 @@ export async function startS3(options: StartS3Options): Promise<RunningS3> {
   return {
     url: `http://${urlHost(host)}:${port}`,
     port,
-    readObject: (bucket, key) => upstream.readObject(bucket, key),
+    // S3 bills the bucket's owner for a GET that Rekognition makes with the caller's permissions
+    // (the bucket is not Requester Pays), and the read takes its turn like any other.
+    readObject: (bucket, key) => {
+      meter.s3Request('GET', false);
+      return inTurn(context, `${bucket}/${key}`, () => upstream.readObject(bucket, key));
+    },
     close: async () => {
       await closeGracefully(server);
       await releaseBackends();
@@ -200,7 +207,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
     if (plan) heldInMemory = holdInMemory(plan, context);
     spooled = plan !== undefined && heldInMemory === 0;
     const body = plan ? await spoolBody(req, plan, spooled ? spoolPath : undefined) : undefined;
-    await inTurn(context, target, async () => {
+    await inTurn(context, objectKeyOf(target.path), async () => {
       const upstream = await context.upstream.forward({
         method,
         target: formatTargetWithout(target, QUERY_AUTH_PARAMS),
@@ -232,8 +239,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, context: Contex
  * atomically and a read sees the old object or the new one, never a mix. Bodies are received
  * before a request joins the line, so a slow client holds up no one.
  */
-async function inTurn(context: Context, target: RequestTarget, work: () => Promise<void>): Promise<void> {
-  const key = objectKeyOf(target.path);
+async function inTurn<T>(context: Context, key: string | undefined, work: () => Promise<T>): Promise<T> {
   if (key === undefined) return work();
   const previous = context.turns.get(key) ?? Promise.resolve();
   let done!: () => void;
@@ -241,7 +247,7 @@ async function inTurn(context: Context, target: RequestTarget, work: () => Promi
   context.turns.set(key, mine);
   try {
     await previous;
-    await work();
+    return await work();
   } finally {
     // `done` is set once `previous` has settled, which the await above guarantees.
     done();

@@ -17,6 +17,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startS3, type ObjectCreated, type RunningS3, type StartS3Options } from '../s3/server.ts';
 import { NodeSha256 } from '../s3/sigv4.ts';
+import { meter } from '../usage.ts';
 
 const REGION = 'us-east-1';
 const BUCKET = 'uploads';
@@ -269,6 +270,13 @@ describe('SDK operations through the normal client', () => {
     expect(Buffer.compare(await server.readObject(BUCKET, 'internal/read.bin'), bytes)).toBe(0);
     await expect(server.readObject(BUCKET, 'internal/missing.bin')).rejects.toThrow(/no object/);
     await expect(server.readObject('no-such-bucket', 'internal/read.bin')).rejects.toThrow();
+  });
+
+  it("counts an in-process read as the GET S3 bills the bucket's owner for (Rekognition reading an S3Object)", async () => {
+    await client().send(new PutObjectCommand({ Bucket: BUCKET, Key: 'internal/billed.bin', Body: 'image' }));
+    const before = meter.snapshot().s3;
+    await server.readObject(BUCKET, 'internal/billed.bin');
+    expect(meter.snapshot().s3).toEqual({ ...before, getClass: before.getClass + 1 });
   });
 
   it('stores small bodies (verified in memory) and large ones (through a spool file) byte for byte', async () => {

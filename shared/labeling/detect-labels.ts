@@ -6,6 +6,7 @@ import {
   DetectLabelsCommand,
   ImageTooLargeException,
   InvalidImageFormatException,
+  InvalidS3ObjectException,
   type Label as RekognitionLabel,
 } from '@aws-sdk/client-rekognition';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
@@ -100,6 +101,14 @@ function toFailure(error: unknown): BlobFailedData {
   }
   if (error instanceof ImageTooLargeException) {
     return { code: 'IMAGE_TOO_LARGE', message };
+  }
+  if (error instanceof InvalidS3ObjectException) {
+    // An image over 5 MB, read by Rekognition itself: AWS answers the same for a missing object
+    // or bucket and for a read it was refused.
+    return {
+      code: 'LABELING_FAILED',
+      message: `Rekognition could not read the uploaded image from the bucket (the function's role needs s3:GetObject on it): ${message}`,
+    };
   }
   return { code: 'LABELING_FAILED', message: `Labeling failed: ${message}` };
 }

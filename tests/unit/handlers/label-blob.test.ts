@@ -170,6 +170,19 @@ describe('LabelBlobFunction', () => {
     expect(rekognition.requests).toEqual([]);
   });
 
+  it('says what to check when Rekognition cannot read an image over 5 MB from the bucket itself', async () => {
+    const large = 6 * 1024 * 1024; // sent as an S3Object, not inline
+    object = { bytes: Buffer.concat([horse, Buffer.alloc(large - horse.length)]), etag: etag! };
+    memory.store = new InMemoryEventStore([created, BlobEvent.parse(queuedUpload(large).detail)]);
+    rekognitionAnswer = rekognitionError('InvalidS3ObjectException', 'Unable to get object metadata from S3. Check object key, region and/or access permissions.');
+    await handler(sqsBatch([queuedUpload(large)]), context);
+    expect(JSON.parse(rekognition.requests[0]!.body)).toMatchObject({ Image: { S3Object: { Bucket: bucket, Name: key } } });
+    expect((await memory.store.read(created.blob_id)).at(-1)).toMatchObject({
+      type: 'BlobFailed',
+      data: { code: 'LABELING_FAILED', message: expect.stringContaining("the function's role needs s3:GetObject") },
+    });
+  });
+
   it("records Rekognition's refusal of the image with its reason code", async () => {
     rekognitionAnswer = rekognitionError('InvalidImageFormatException', 'Request has invalid image format');
     const response = await label();
