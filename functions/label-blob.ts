@@ -6,7 +6,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import { BlobUploaded, type BlobUploadedData, type ImageInfo, type LabelingSettings } from '../shared/blob/events.ts';
+import type { BlobUploaded, BlobUploadedData, ImageInfo, LabelingSettings } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { config, labelingQueueUrl } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
@@ -17,10 +17,11 @@ import { logger } from '../shared/logger.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+import { validate as queuedBlobUploaded } from '../shared/generated/inputs/queuedBlobUploaded.js';
+import { jsonString, validated } from '../shared/lambda/parse.ts';
 
 /** A message of the labeling queue: BlobUploaded, as the EventBridge rule queued it. */
-const QueuedBlobUploaded = jsonString(eventBridgeEvent(BlobUploaded));
+const QueuedBlobUploaded = jsonString(validated(queuedBlobUploaded));
 
 async function labelBlob(uploaded: BlobUploaded, attempt: { retryLater: boolean }): Promise<void> {
   logger.appendKeys({ blob_id: uploaded.blob_id });
