@@ -8,11 +8,11 @@ import { decideLabelingResult } from '../shared/blob/decisions.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { validate as queuedBlobUploaded } from '../shared/generated/inputs/queuedBlobUploaded.js';
-import { jsonString, validated } from '../shared/lambda/parse.ts';
+import { validate as blobUploaded } from '../shared/generated/inputs/blobUploaded.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 /** A message of the labeling queue's dead letters: BlobUploaded, as the EventBridge rule queued it. */
-const QueuedBlobUploaded = jsonString(validated(queuedBlobUploaded));
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(validated(blobUploaded)));
 
 async function failLabelings(event: SQSEvent) {
   return processPartialResponse(event, failLabeling, new BatchProcessor(EventType.SQS));

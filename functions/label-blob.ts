@@ -17,11 +17,11 @@ import { logger } from '../shared/logger.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { validate as queuedBlobUploaded } from '../shared/generated/inputs/queuedBlobUploaded.js';
-import { jsonString, validated } from '../shared/lambda/parse.ts';
+import { validate as blobUploaded } from '../shared/generated/inputs/blobUploaded.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 /** A message of the labeling queue: BlobUploaded, as the EventBridge rule queued it. */
-const QueuedBlobUploaded = jsonString(validated(queuedBlobUploaded));
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(validated(blobUploaded)));
 
 async function labelBlob(uploaded: BlobUploaded, attempt: { retryLater: boolean }): Promise<void> {
   logger.appendKeys({ blob_id: uploaded.blob_id });

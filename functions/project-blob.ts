@@ -10,8 +10,8 @@ import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { validate as queuedBlobEvent } from '../shared/generated/inputs/queuedBlobEvent.js';
-import { jsonString, validated } from '../shared/lambda/parse.ts';
+import { validate as blobEvent } from '../shared/generated/inputs/blobEvent.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 async function projectBlobs(event: SQSEvent) {
   const eventOf = new Map(event.Records.map((record) => [record.messageId, blobEventOf(record)]));
@@ -50,7 +50,7 @@ async function projectOne(newest: BlobEvent, logs: Promise<Map<string, BlobEvent
 }
 
 /** A message of the queue: a blob event, as the EventBridge rule queued it. */
-const QueuedBlobEvent = jsonString(validated(queuedBlobEvent));
+const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
 
 /** The blob event an EventBridge rule queued, or undefined for a message that is not one. */
 function blobEventOf(record: SQSRecord): BlobEvent | undefined {

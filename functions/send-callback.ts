@@ -20,13 +20,13 @@ import { sendToDeadLetterQueue } from '../shared/queue/dead-letter.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { validate as queuedBlobEvent } from '../shared/generated/inputs/queuedBlobEvent.js';
-import { jsonString, validated } from '../shared/lambda/parse.ts';
+import { validate as blobEvent } from '../shared/generated/inputs/blobEvent.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
 
 /** A message of the queue: a blob event, as the EventBridge rule queued it. */
-const QueuedBlobEvent = jsonString(validated(queuedBlobEvent));
+const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
 
 /** Sends the callback; throws what is worth another attempt. */
 async function notify(event: BlobEvent, log: Logger): Promise<void> {

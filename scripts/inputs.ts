@@ -56,16 +56,46 @@ function mapValues(value: unknown, fn: (child: unknown) => unknown): unknown {
 }
 
 /**
- * Formats as zod checks them, so that the two checkers agree. `date-time`: zod's conversion
- * also writes zod's own regular expression as the `pattern`, which Ajv checks; the format adds
- * nothing. `uri` (z.url()): whatever the URL parser takes, once trimmed.
+ * The string formats, as zod checks them, so that the two checkers agree; each is a function of
+ * formats.js, named for what a failure says ("must be: <name>").
+ * - z.url(): whatever the URL parser takes, once trimmed (zod's own check).
+ * - z.iso.datetime(): zod's conversion writes zod's regular expression as a `pattern` beside
+ *   `format: date-time`; it becomes a format of its own, so that a failure names the format
+ *   rather than printing the expression.
  */
-const formatsModule =
-  banner +
-  '// The string formats of the input validators, as zod checks them (see scripts/inputs.ts).\n' +
-  'export default {\n' +
-  '  uri: (value) => URL.canParse(value.trim()),\n' +
-  '};\n';
+const URL_FORMAT = 'absolute URL';
+
+function dateTimeFormats(schemas: JsonSchema[]): Map<string, string> {
+  const formats = new Map<string, string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const schema = node as JsonSchema;
+    if (schema.format === 'date-time' && typeof schema.pattern === 'string') {
+      const pattern = schema.pattern;
+      const name = new RegExp(pattern).test('2026-01-01T00:00:00+01:00') ? 'RFC 3339 date-time' : 'RFC 3339 date-time in UTC (Z)';
+      if (formats.has(name) && formats.get(name) !== pattern) throw new Error(`two date-time checks would both be named "${name}"`);
+      formats.set(name, pattern);
+      schema.format = name;
+      delete schema.pattern;
+    } else if (schema.format === 'uri') {
+      schema.format = URL_FORMAT;
+    } else if (typeof schema.format === 'string') {
+      throw new Error(`format ${schema.format}: say in scripts/inputs.ts how zod checks it`);
+    }
+    Object.values(schema).forEach(visit);
+  };
+  schemas.forEach(visit);
+  return formats;
+}
+
+function formatsModule(dateTimes: Map<string, string>): string {
+  const entries = [
+    `  ${JSON.stringify(URL_FORMAT)}: (value) => URL.canParse(value.trim()),`,
+    ...[...dateTimes].map(([name, pattern]) => `  ${JSON.stringify(name)}: (value) => ${new RegExp(pattern).toString()}.test(value),`),
+  ];
+  return `${banner}// The string formats of the input validators, as zod checks them (see scripts/inputs.ts).\nexport default {\n${entries.join('\n')}\n};\n`;
+}
 
 /**
  * Ajv's standalone output still calls require() for its runtime helpers and formats even in
@@ -82,14 +112,15 @@ export function esmImports(code: string): string {
   return imports.join('') + body.replace('"use strict";', '');
 }
 
-function validatorModule(name: string, schema: JsonSchema): string {
+function validatorModule(name: string, schema: JsonSchema, formats: readonly string[]): string {
   const ajv = new Ajv2020.default({
     allErrors: true,
+    messages: false,
     strict: true,
     discriminator: true,
     inlineRefs: false,
-    // At compile time Ajv needs only to know each format; the code calls formats.js's.
-    formats: { 'date-time': true, uri: () => true },
+    // At compile time Ajv needs only to know each format's name; the code calls formats.js's.
+    formats: Object.fromEntries(formats.map((format) => [format, () => true])),
     code: { source: true, esm: true, formats: _`require("./formats.js")` },
   });
   ajv.addSchema({ ...schema, $id: name });
@@ -103,9 +134,12 @@ function validatorModule(name: string, schema: JsonSchema): string {
  * values of the event definitions that the code needs at run time.
  */
 export function renderInputValidators(): Map<string, string> {
-  const files = new Map<string, string>([['inputs/formats.js', formatsModule]]);
-  for (const [name, schema] of Object.entries(inputs)) {
-    files.set(`inputs/${name}.js`, validatorModule(name, inputSchema(schema)));
+  const schemas = Object.entries(inputs).map(([name, definition]) => [name, inputSchema(definition)] as const);
+  const dateTimes = dateTimeFormats(schemas.map(([, schema]) => schema));
+  const formats = [URL_FORMAT, ...dateTimes.keys()];
+  const files = new Map<string, string>([['inputs/formats.js', formatsModule(dateTimes)]]);
+  for (const [name, schema] of schemas) {
+    files.set(`inputs/${name}.js`, validatorModule(name, schema, formats));
     files.set(
       `inputs/${name}.d.ts`,
       banner +

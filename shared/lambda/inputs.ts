@@ -23,16 +23,28 @@ export function eventBridgeEvent<T extends z.ZodType>(detail: T) {
   });
 }
 
-/** Each input a function parses, by the name of its generated validator. */
+/**
+ * Each input a function parses, by the name of its generated validator. An envelope and its
+ * detail are validated apart (parse.ts composes them: `eventBridgeEvent(validated(blobEvent))`),
+ * so that a function reading both the log and a queue bundles the blob event's validator once.
+ */
 export const inputs = {
-  /** An item of the event log (read by the event store, or a stream record's new image): any blob event. */
+  /** Any blob event: an item of the event log (the event store's reads, a stream record's new image), or a queued event's detail. */
   blobEvent: BlobEvent,
-  /** A message of the projection or callback queue: any blob event, as the EventBridge rule queued it. */
+  /** The detail of what the labeling queue (and its dead letters) holds. */
+  blobUploaded: BlobUploaded,
+  /** An EventBridge event as a rule queued it, its detail left to the validator of what it must be. */
+  eventBridgeEvent: eventBridgeEvent(z.unknown()),
+} as const;
+
+/** What a queue holds, composed as the functions parse it: for the tests that hold both checkers to agree. */
+export const queuedInputs = {
   queuedBlobEvent: eventBridgeEvent(BlobEvent),
-  /** A message of the labeling queue (or its dead letters): BlobUploaded, as the EventBridge rule queued it. */
   queuedBlobUploaded: eventBridgeEvent(BlobUploaded),
 } as const;
 
 export type InputName = keyof typeof inputs;
 /** What the validator named `Name` lets through, typed as its zod definition infers it. */
 export type Input<Name extends InputName> = z.infer<(typeof inputs)[Name]>;
+/** An EventBridge event whose detail is a `Detail`. */
+export type EventBridgeEvent<Detail> = Omit<Input<'eventBridgeEvent'>, 'detail'> & { detail: Detail };

@@ -5,6 +5,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { ErrorObject } from 'ajv';
+import { validate as envelope } from '../generated/inputs/eventBridgeEvent.js';
+import type { EventBridgeEvent } from './inputs.ts';
 
 /** A generated validator (shared/generated/inputs/<name>.js): what it lets through is a `T`. */
 export interface Validator<T> {
@@ -53,6 +55,19 @@ export function validated<T>(validate: Validator<T>): Parser<T> {
   );
 }
 
+const Envelope = validated(envelope);
+
+/** An EventBridge event as a rule delivers it to a target (AWS's documented envelope), its detail parsed by `detail`. */
+export function eventBridgeEvent<T>(detail: Parser<T>): Parser<EventBridgeEvent<T>> {
+  return parser((input) => {
+    const outer = Envelope.safeParse(input);
+    if (!outer.success) return outer;
+    const inner = detail.safeParse(outer.data.detail);
+    if (!inner.success) return { success: false, error: new ParseError(inner.error.issues.map((issue) => ({ ...issue, path: ['detail', ...issue.path] }))) };
+    return { success: true, data: { ...outer.data, detail: inner.data } };
+  });
+}
+
 /** A JSON document in a string (an SQS message's body), then `inner`. */
 export function jsonString<T>(inner: Parser<T>): Parser<T> {
   return parser((input) => {
@@ -85,12 +100,34 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Ajv's errors as issues. An `if`'s "must match then" is left out: its `then` reports what is wrong. */
+/**
+ * Ajv's errors as issues. The validators are generated without Ajv's messages (each would be a
+ * string in every bundle), so they are said here from the keyword and its parameters. An `if`'s
+ * "must match then" is left out: its `then` reports what is wrong.
+ */
 function issuesOf(errors: readonly ErrorObject[]): ParseIssue[] {
   return errors.filter((error) => error.keyword !== 'if').map((error) => {
     const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
     const params = error.params as Record<string, unknown>;
     switch (error.keyword) {
+      case 'type':
+        return { path, message: `must be ${String(params.type)}` };
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
+        return { path, message: `must be ${String(params.comparison)} ${String(params.limit)}` };
+      case 'minLength':
+        return { path, message: params.limit === 1 ? 'must not be empty' : `must have at least ${String(params.limit)} characters` };
+      case 'maxLength':
+        return { path, message: `must have at most ${String(params.limit)} characters` };
+      case 'minItems':
+      case 'maxItems':
+        return { path, message: `must have ${error.keyword === 'minItems' ? 'at least' : 'at most'} ${String(params.limit)} items` };
+      case 'pattern':
+        return { path, message: `must match ${String(params.pattern)}` };
+      case 'format':
+        return { path, message: `must be: ${String(params.format)}` };
       case 'required':
         return { path: [...path, String(params.missingProperty)], message: 'required' };
       case 'additionalProperties':
@@ -107,7 +144,7 @@ function issuesOf(errors: readonly ErrorObject[]): ParseIssue[] {
           message: params.error === 'tag' ? 'required, a string' : `${JSON.stringify(params.tagValue)} is none of the types this input may be`,
         };
       default:
-        return { path, message: error.message ?? error.keyword };
+        return { path, message: `fails ${error.keyword} ${JSON.stringify(params)}` };
     }
   });
 }

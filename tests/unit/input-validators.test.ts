@@ -11,16 +11,25 @@ import { describe, expect, it } from 'vitest';
 import type * as z from 'zod';
 import { blobEventSchemas } from '../../shared/blob/events.ts';
 import { validate as blobEvent } from '../../shared/generated/inputs/blobEvent.js';
-import { validate as queuedBlobEvent } from '../../shared/generated/inputs/queuedBlobEvent.js';
-import { validate as queuedBlobUploaded } from '../../shared/generated/inputs/queuedBlobUploaded.js';
-import { inputs, type InputName } from '../../shared/lambda/inputs.ts';
-import type { Validator } from '../../shared/lambda/parse.ts';
+import { validate as blobUploaded } from '../../shared/generated/inputs/blobUploaded.js';
+import { validate as envelope } from '../../shared/generated/inputs/eventBridgeEvent.js';
+import { inputs, queuedInputs } from '../../shared/lambda/inputs.ts';
+import { eventBridgeEvent, validated, type Parser } from '../../shared/lambda/parse.ts';
 import { projectRoot } from '../support/template.ts';
 import { sample } from '../support/lambda.ts';
 
 type Json = Record<string, unknown>;
 
-const validators: { [Name in InputName]: Validator<unknown> } = { blobEvent, queuedBlobEvent, queuedBlobUploaded };
+/** Each input: its zod definition, and what the functions parse it with. */
+const checkers = {
+  blobEvent: [inputs.blobEvent, validated(blobEvent)],
+  blobUploaded: [inputs.blobUploaded, validated(blobUploaded)],
+  eventBridgeEvent: [inputs.eventBridgeEvent, validated(envelope)],
+  queuedBlobEvent: [queuedInputs.queuedBlobEvent, eventBridgeEvent(validated(blobEvent))],
+  queuedBlobUploaded: [queuedInputs.queuedBlobUploaded, eventBridgeEvent(validated(blobUploaded))],
+} satisfies Record<string, [z.ZodType, Parser<unknown>]>;
+type CheckerName = keyof typeof checkers;
+const takes = (name: CheckerName, value: unknown) => checkers[name][1].safeParse(value).success;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -134,18 +143,17 @@ function versionVariants(event: Json): { what: string; value: Json }[] {
 }
 
 /** What the two checkers say about each input, where they differ. */
-function disagreements(name: InputName, cases: readonly { what: string; value: unknown }[]) {
-  const definition: z.ZodType = inputs[name];
-  const validate = validators[name];
+function disagreements(name: CheckerName, cases: readonly { what: string; value: unknown }[]) {
+  const definition: z.ZodType = checkers[name][0];
   return cases.flatMap(({ what, value }) => {
     const byZod = definition.safeParse(value).success;
-    const byAjv = validate(value);
+    const byAjv = takes(name, value);
     return byZod === byAjv ? [] : [`${what}: zod ${byZod ? 'takes' : 'refuses'} it, the generated validator ${byAjv ? 'takes' : 'refuses'} it`];
   });
 }
 
-function tally(name: InputName, cases: readonly { value: unknown }[]) {
-  const taken = cases.filter(({ value }) => validators[name](value)).length;
+function tally(name: CheckerName, cases: readonly { value: unknown }[]) {
+  const taken = cases.filter(({ value }) => takes(name, value)).length;
   return { taken, refused: cases.length - taken };
 }
 
@@ -154,7 +162,11 @@ describe('the generated validators take and refuse what the zod definitions do',
     expect([...eventsByType.keys()].sort()).toEqual(blobEventSchemas.map((schema) => schema.eventType).sort());
   });
 
-  it.each(Object.keys(inputs) as InputName[])('%s, on everything in events/samples', (name) => {
+  it('covers every generated input', () => {
+    expect(Object.keys(inputs).every((name) => name in checkers)).toBe(true);
+  });
+
+  it.each(Object.keys(checkers) as CheckerName[])('%s, on everything in events/samples', (name) => {
     expect(candidates.length).toBeGreaterThan(10);
     expect(disagreements(name, candidates)).toEqual([]);
     expect(tally(name, candidates).taken).toBeGreaterThan(0);
@@ -167,15 +179,16 @@ describe('the generated validators take and refuse what the zod definitions do',
     const queued = broken.map(({ what, value }) => ({ what, value: { ...envelope, detail: value } }));
     const envelopeBroken = brokenVariants(envelope).filter(({ what }) => !what.startsWith('detail.'));
 
-    it('as a blob event (the log, the stream)', () => {
+    it('as a blob event (the log, the stream, a queued detail)', () => {
       expect(disagreements('blobEvent', broken)).toEqual([]);
+      expect(disagreements('blobUploaded', broken)).toEqual([]);
       // Both outcomes are exercised: each type has inputs taken and inputs refused.
       expect(tally('blobEvent', broken)).toEqual({ taken: expect.any(Number), refused: expect.any(Number) });
       expect(Math.min(...Object.values(tally('blobEvent', broken)))).toBeGreaterThan(5);
     });
 
     it('as a queued event (the projection and callback queues, and the labeling queue)', () => {
-      for (const name of ['queuedBlobEvent', 'queuedBlobUploaded'] as const) {
+      for (const name of ['eventBridgeEvent', 'queuedBlobEvent', 'queuedBlobUploaded'] as const) {
         expect(disagreements(name, queued)).toEqual([]);
         expect(disagreements(name, envelopeBroken)).toEqual([]);
       }

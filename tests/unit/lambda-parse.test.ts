@@ -5,12 +5,11 @@ import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BlobEvent } from '../../shared/blob/events.ts';
 import { validate as blobEvent } from '../../shared/generated/inputs/blobEvent.js';
-import { validate as queuedBlobEvent } from '../../shared/generated/inputs/queuedBlobEvent.js';
-import { dynamoDBItem, jsonString, ParseError, validated } from '../../shared/lambda/parse.ts';
+import { dynamoDBItem, eventBridgeEvent, jsonString, ParseError, validated } from '../../shared/lambda/parse.ts';
 import { sample } from '../support/lambda.ts';
 
-describe('jsonString(validated(queuedBlobEvent)): a projection queue message', () => {
-  const QueuedBlobEvent = jsonString(validated(queuedBlobEvent));
+describe('jsonString(eventBridgeEvent(validated(blobEvent))): a projection queue message', () => {
+  const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
   const bodies = sample<SQSEvent>('project-blob.sqs-batch.json').Records.map((record) => record.body);
 
   it('gives the blob event a rule queued', () => {
@@ -38,17 +37,22 @@ describe('jsonString(validated(queuedBlobEvent)): a projection queue message', (
   it('says where and what, for each thing wrong, in its issues and its message', () => {
     const envelope = JSON.parse(bodies[0]!) as { detail: Record<string, unknown> } & Record<string, unknown>;
     const { occurred_at: _at, ...detail } = envelope.detail;
-    const parsed = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, account: 7, detail: { ...detail, tenant: 'acme', schema_version: 99 } }));
-    expect(parsed.error).toBeInstanceOf(ParseError);
+    const badEnvelope = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, account: 7, time: 'yesterday' }));
+    expect(badEnvelope.error).toBeInstanceOf(ParseError);
+    expect(badEnvelope.error?.issues).toEqual([
+      { path: ['account'], message: 'must be string' },
+      { path: ['time'], message: 'must be: RFC 3339 date-time in UTC (Z)' },
+    ]);
+    const parsed = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, detail: { ...detail, tenant: 'acme', schema_version: 99, version: 0 } }));
     expect(parsed.error?.issues).toEqual(
       expect.arrayContaining([
-        { path: ['account'], message: 'must be string' },
         { path: ['detail', 'occurred_at'], message: 'required' },
         { path: ['detail'], message: 'unrecognized key "tenant"' },
+        { path: ['detail', 'version'], message: 'must be >= 2' },
         expect.objectContaining({ path: ['detail', 'schema_version'] }),
       ]),
     );
-    expect(parsed.error?.message).toMatch(/account: must be string; .*detail\.occurred_at: required/);
+    expect(parsed.error?.message).toMatch(/detail\.occurred_at: required; .*detail: unrecognized key "tenant"/);
     const unknownType = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, detail: { ...envelope.detail, type: 'BlobPainted' } }));
     expect(unknownType.error?.issues).toEqual([{ path: ['detail', 'type'], message: '"BlobPainted" is none of the types this input may be' }]);
   });
