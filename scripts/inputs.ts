@@ -124,7 +124,14 @@ function validatorModule(name: string, schema: JsonSchema, formats: readonly str
     code: { source: true, esm: true, formats: _`require("./formats.js")` },
   });
   ajv.addSchema({ ...schema, $id: name });
-  return banner + esmImports(standaloneCode.default(ajv, { validate: name }));
+  const code = esmImports(standaloneCode.default(ajv, { validate: name }));
+  // Ajv's code sets properties on its functions at module level, which a bundler must keep even
+  // when nothing uses the validator; inside a pure function call it is dropped with it.
+  const exported = /export const validate = (validate\d+);/.exec(code);
+  if (!exported) throw new Error(`${name}: Ajv's standalone code no longer starts as expected`);
+  const imports = code.slice(0, exported.index);
+  const body = code.slice(exported.index + exported[0].length);
+  return `${banner}${imports}export const validate = /* @__PURE__ */ (() => {\n${body}\nreturn ${exported[1]};\n})();\n`;
 }
 
 /**

@@ -55,10 +55,9 @@ export function validated<T>(validate: Validator<T>): Parser<T> {
   );
 }
 
-const Envelope = validated(envelope);
-
 /** An EventBridge event as a rule delivers it to a target (AWS's documented envelope), its detail parsed by `detail`. */
 export function eventBridgeEvent<T>(detail: Parser<T>): Parser<EventBridgeEvent<T>> {
+  const Envelope = validated(envelope);
   return parser((input) => {
     const outer = Envelope.safeParse(input);
     if (!outer.success) return outer;
