@@ -4,14 +4,20 @@
 // bench/README.md). A failure says where and what, as zod's issues did.
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { ErrorObject } from 'ajv';
 import { validate as envelope } from '../generated/inputs/eventBridgeEvent.js';
 import type { EventBridgeEvent } from './inputs.ts';
 
 /** A generated validator (shared/generated/inputs/<name>.js): what it lets through is a `T`. */
 export interface Validator<T> {
   (data: unknown): data is T;
-  errors?: ErrorObject[] | null;
+  errors?: readonly ValidationError[] | null;
+}
+
+/** What an Ajv error holds that the issues are made of (Ajv's own type has `any` parameters). */
+export interface ValidationError {
+  instancePath: string;
+  keyword: string;
+  params: Readonly<Record<string, unknown>>;
 }
 
 /** One thing wrong with an input: where (object keys and array indexes from the top), and what. */
@@ -104,10 +110,10 @@ function isObject(value: unknown): value is Record<string, unknown> {
  * string in every bundle), so they are said here from the keyword and its parameters. An `if`'s
  * "must match then" is left out: its `then` reports what is wrong.
  */
-function issuesOf(errors: readonly ErrorObject[]): ParseIssue[] {
+function issuesOf(errors: readonly ValidationError[]): ParseIssue[] {
   return errors.filter((error) => error.keyword !== 'if').map((error) => {
     const path = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
-    const params = error.params as Record<string, unknown>;
+    const { params } = error;
     switch (error.keyword) {
       case 'type':
         return { path, message: `must be ${String(params.type)}` };
