@@ -118,6 +118,12 @@ function validatorModule(name: string, schema: JsonSchema, formats: readonly str
     strict: true,
     discriminator: true,
     inlineRefs: false,
+    // A string's length as zod counts it (UTF-16 units), and no runtime helper to import: Ajv's
+    // (ajv/dist/runtime/ucs2length) is CommonJS with a `default` export, which Node and vitest's
+    // module runner import differently (in the latter, `func1 is not a function`). Ajv 8 calls the
+    // option deprecated but keeps it; its warning is left out below.
+    unicode: false,
+    logger: { log: console.log, warn: (...args: unknown[]) => String(args[0]).startsWith('DEPRECATED: option unicode') || console.warn(...args), error: console.error },
     // At compile time Ajv needs only to know each format's name; the code calls formats.js's.
     formats: Object.fromEntries(formats.map((format) => [format, () => true])),
     code: { source: true, esm: true, formats: _`require("./formats.js")` },
