@@ -5,14 +5,14 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import { BlobUploaded } from '../shared/blob/events.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+import { validate as blobUploaded } from '../shared/generated/inputs/blobUploaded.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 /** A message of the labeling queue's dead letters: BlobUploaded, as the EventBridge rule queued it. */
-const QueuedBlobUploaded = jsonString(eventBridgeEvent(BlobUploaded));
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(validated(blobUploaded)));
 
 async function failLabelings(event: SQSEvent) {
   return processPartialResponse(event, failLabeling, new BatchProcessor(EventType.SQS));

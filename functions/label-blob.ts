@@ -6,7 +6,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { runCommand } from '../shared/blob/commands.ts';
 import { decideLabelingResult } from '../shared/blob/decisions.ts';
-import { BlobUploaded, type BlobUploadedData, type ImageInfo, type LabelingSettings } from '../shared/blob/events.ts';
+import type { BlobUploaded, BlobUploadedData, ImageInfo, LabelingSettings } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { config, labelingQueueUrl, rekognitionTransactionsPerSecond } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
@@ -18,10 +18,11 @@ import { queueBacklog } from '../shared/queue/backlog.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { deleteUpload, isStillRecorded } from '../shared/storage/uploads.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+import { validate as blobUploaded } from '../shared/generated/inputs/blobUploaded.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 /** A message of the labeling queue: BlobUploaded, as the EventBridge rule queued it. */
-const QueuedBlobUploaded = jsonString(eventBridgeEvent(BlobUploaded));
+const QueuedBlobUploaded = jsonString(eventBridgeEvent(validated(blobUploaded)));
 
 async function labelBlob(uploaded: BlobUploaded, attempt: { retryLater: boolean }): Promise<void> {
   logger.appendKeys({ blob_id: uploaded.blob_id });

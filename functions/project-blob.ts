@@ -4,13 +4,14 @@
 // writes the same row (or finds a newer one and leaves it).
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { BlobEvent } from '../shared/blob/events.ts';
+import type { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { eventStore } from '../shared/event-store/index.ts';
 import { logger } from '../shared/logger.ts';
 import { blobProjection } from '../shared/read-model/index.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+import { validate as blobEvent } from '../shared/generated/inputs/blobEvent.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 async function projectBlobs(event: SQSEvent) {
   const eventOf = new Map(event.Records.map((record) => [record.messageId, blobEventOf(record)]));
@@ -49,7 +50,7 @@ async function projectOne(newest: BlobEvent, logs: Promise<Map<string, BlobEvent
 }
 
 /** A message of the queue: a blob event, as the EventBridge rule queued it. */
-const QueuedBlobEvent = jsonString(eventBridgeEvent(BlobEvent));
+const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
 
 /** The blob event an EventBridge rule queued, or undefined for a message that is not one. */
 function blobEventOf(record: SQSRecord): BlobEvent | undefined {

@@ -1,13 +1,14 @@
 // The event pipe's enrichment: DynamoDB stream records of the event log become the blob
 // events themselves, which the pipe puts on the bus (detail-type = the event's type).
 import type { DynamoDBRecord } from 'aws-lambda';
-import { BlobEvent } from '../shared/blob/events.ts';
+import type { BlobEvent } from '../shared/blob/events.ts';
+import { validate as blobEvent } from '../shared/generated/inputs/blobEvent.js';
 import { logger } from '../shared/logger.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { dynamoDBItem } from '../shared/lambda/parse.ts';
+import { dynamoDBItem, validated } from '../shared/lambda/parse.ts';
 
 /** A new item of the log, unmarshalled and parsed as the event it must be. */
-const StoredEvent = dynamoDBItem(BlobEvent);
+const StoredEvent = dynamoDBItem(validated(blobEvent));
 
 function toBlobEvent(record: DynamoDBRecord): BlobEvent[] {
   const image = record.dynamodb?.NewImage;

@@ -11,7 +11,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { CallbackAddressRefusedError, CallbackRejectedError, CallbackRetryableError, sendCallback } from '../shared/callbacks/send-callback.ts';
 import { nextCallbackDelay } from '../shared/callbacks/retry-policy.ts';
-import { BlobEvent } from '../shared/blob/events.ts';
+import type { BlobEvent } from '../shared/blob/events.ts';
 import { foldBlob } from '../shared/blob/state.ts';
 import { callbackQueues, callbackRetry, callbackSigningSecret, config } from '../shared/config.ts';
 import { eventStore } from '../shared/event-store/index.ts';
@@ -20,12 +20,13 @@ import { sendToDeadLetterQueue } from '../shared/queue/dead-letter.ts';
 import { retryLater } from '../shared/queue/retry-later.ts';
 import { toSnapshot } from '../shared/read-model/blob-projection.ts';
 import { eventHandler } from '../shared/lambda/event-handler.ts';
-import { eventBridgeEvent, jsonString } from '../shared/lambda/parse.ts';
+import { validate as blobEvent } from '../shared/generated/inputs/blobEvent.js';
+import { eventBridgeEvent, jsonString, validated } from '../shared/lambda/parse.ts';
 
 const typeNames = { BlobLabeled: 'blob.completed', BlobFailed: 'blob.failed', BlobExpired: 'blob.expired' } as const;
 
 /** A message of the queue: a blob event, as the EventBridge rule queued it. */
-const QueuedBlobEvent = jsonString(eventBridgeEvent(BlobEvent));
+const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
 
 /** Sends the callback; throws what is worth another attempt. */
 async function notify(event: BlobEvent, log: Logger): Promise<void> {

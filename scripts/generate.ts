@@ -4,6 +4,8 @@
 //    committed (consumers read them); tests/unit/generated.test.ts fails when they drift.
 // 2. from openapi.yaml: TypeScript types (openapi-typescript) and precompiled request
 //    validators (Ajv standalone), into shared/generated/, which is not committed.
+// 3. from the input definitions (shared/lambda/inputs.ts): the validators the functions parse
+//    their events with at run time (scripts/inputs.ts), into shared/generated/inputs/.
 // Runs on `npm install` (prepare) and `npm run generate`.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import openapiTS, { astToString } from 'openapi-typescript';
 import { parse } from 'yaml';
 
 import { renderEventSchemas, renderOpenApi } from './contract.ts';
+import { esmImports, renderInputValidators } from './inputs.ts';
 
 const root = new URL('../', import.meta.url);
 
@@ -113,21 +116,6 @@ async function generateTypes(): Promise<string> {
   return banner + astToString(ast);
 }
 
-/**
- * Ajv's standalone output still calls require() for its runtime helpers and formats even in
- * ESM mode; turning those into static imports keeps the module loadable as ESM and bundleable.
- */
-function esmImports(code: string): string {
-  const modules: string[] = [];
-  const body = code.replace(/require\("([^"]+)"\)/g, (_match, specifier: string) => {
-    const path = specifier.endsWith('.js') ? specifier : `${specifier}.js`;
-    if (!modules.includes(path)) modules.push(path);
-    return `runtime${modules.indexOf(path)}`;
-  });
-  const imports = modules.map((path, index) => `import runtime${index} from ${JSON.stringify(path)};\n`);
-  return imports.join('') + body.replace('"use strict";', '');
-}
-
 function standaloneModule(options: { coerceTypes: boolean }, schemas: Schema[]): string {
   const ajv = new Ajv2020.default({
     allErrors: true,
@@ -208,8 +196,11 @@ function generateRoutes(): string {
 }
 
 mkdirSync(new URL('operations/', outDir), { recursive: true });
+mkdirSync(new URL('inputs/', outDir), { recursive: true });
 writeFileSync(new URL('routes.ts', outDir), generateRoutes());
 writeFileSync(new URL('openapi.ts', outDir), await generateTypes());
 const validators = generateValidators();
 for (const [name, code] of Object.entries(validators)) writeFileSync(new URL(name, outDir), code);
-console.log(`generated ${fileURLToPath(outDir)}{openapi.ts,routes.ts,${Object.keys(validators).join(',')}}`);
+const inputs = renderInputValidators();
+for (const [name, code] of inputs) writeFileSync(new URL(name, outDir), code);
+console.log(`generated ${fileURLToPath(outDir)}{openapi.ts,routes.ts,${[...Object.keys(validators), ...inputs.keys()].join(',')}}`);

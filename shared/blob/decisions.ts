@@ -13,7 +13,7 @@ import type {
   BlobUploadedData,
   CallbackRouting,
 } from './events.ts';
-import { currentSchemaVersions } from './events.ts';
+import { currentSchemaVersions } from '../generated/blob-events.ts';
 import type { BlobState } from './state.ts';
 
 export function decideCreate(blobId: string, now: Date, data: BlobCreatedData): BlobCreated {

@@ -1,8 +1,10 @@
 // The blob's events: typed, versioned records, defined once here. They are the source of truth
 // (the event log) and, unchanged, the `detail` of what is published on the bus. From these
-// definitions `npm run generate` writes events/schemas/*.json for consumers and the shared
-// components of openapi.yaml; the TypeScript types below are inferred from them, and the
-// boundaries (the log, the stream, the queue) parse with them. CONTRIBUTING.md has the recipes.
+// definitions `npm run generate` writes events/schemas/*.json for consumers, the shared
+// components of openapi.yaml, and the validators the boundaries (the log, the stream, the
+// queues) parse with (shared/lambda/inputs.ts); the TypeScript types below are inferred from
+// them. Build time only: the product imports this module's types alone (ESLint says so), so
+// no function bundles zod. CONTRIBUTING.md has the recipes.
 import * as z from 'zod';
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +365,7 @@ export const LabelingResult = BlobLabeled.shape.data.omit({ callback_url: true }
 /** Every event type, in the order a blob meets them. */
 export const blobEventSchemas = [BlobCreated, BlobUploaded, BlobLabeled, BlobFailed, BlobExpired] as const;
 
-/** Any blob event, as read from the log, the stream or the bus: parse with it at those boundaries. */
+/** Any blob event, as read from the log, the stream or the bus (those boundaries parse with its generated validator). */
 export const BlobEvent = z.discriminatedUnion('type', blobEventSchemas);
 
 // ---------------------------------------------------------------------------------------------

@@ -1,16 +1,15 @@
 // The blob as the API shows it (openapi.yaml's Blob, defined in shared/http/resources.ts),
 // from the folded state.
-import { LabelingResult } from './events.ts';
+import type { LabelingResult } from './events.ts';
+import { labelingResultFields } from '../generated/blob-events.ts';
 import type { BlobState } from './state.ts';
 import type { BlobResource } from '../http/resources.ts';
 
 export type { BlobResource } from '../http/resources.ts';
 
-const resultFields = LabelingResult.keyof().options;
-
 /** What labeling produced, as the state holds it: every result field, whatever they are. */
 function labelingResultOf(state: BlobState): Partial<LabelingResult> {
-  return Object.fromEntries(resultFields.flatMap((field) => (state[field] === undefined ? [] : [[field, state[field]]])));
+  return Object.fromEntries(labelingResultFields.flatMap((field) => (state[field] === undefined ? [] : [[field, state[field]]])));
 }
 
 export function toBlobResource(

@@ -1,18 +1,10 @@
 // The blob's state is a pure fold of its events: no I/O, no clock, so it is the same in
 // every handler, in the projector and in tests.
-import * as z from 'zod';
 import { ANONYMOUS_OWNER } from './owner.ts';
 import type { BlobCreatedData, BlobEvent, BlobFailedData, LabelingResult, LabelingSettings } from './events.ts';
+import type { InvocationStatus } from '../http/resources.ts';
 
-export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'EXPIRED']).meta({
-  id: 'InvocationStatus',
-  description: [
-    '`ACTION_REQUIRED` until the image is uploaded, `IN_PROGRESS` while it is labeled,',
-    'then `COMPLETED` (with `labels`) or `FAILED` (with `failure`). `EXPIRED` when no',
-    'image arrived before the upload URL expired (plus a grace period).',
-  ].join('\n'),
-});
-export type InvocationStatus = z.infer<typeof InvocationStatus>;
+export type { InvocationStatus };
 
 export { ANONYMOUS_OWNER };
 

@@ -1,7 +1,8 @@
 // The narrow interface every part of the product uses to reach the event log. Its adapters
 // (DynamoDB, and in memory for tests) live beside it and read items through `eventOf`.
-import type { z } from 'zod';
-import { BlobEvent } from '../blob/events.ts';
+import type { BlobEvent } from '../blob/events.ts';
+import { validate as blobEvent } from '../generated/inputs/blobEvent.js';
+import { validated, type ParseError } from '../lambda/parse.ts';
 
 export interface EventStore {
   /** All of a blob's events, oldest first; [] for an unknown blob. */
@@ -35,15 +36,17 @@ export class UnreadableEventError extends Error {
   constructor(
     readonly blobId: unknown,
     readonly version: unknown,
-    override readonly cause: z.ZodError,
+    override readonly cause: ParseError,
   ) {
     super(`the log's item (${String(blobId)}, ${String(version)}) is not a blob event: ${cause.message}`);
   }
 }
 
+const StoredEvent = validated(blobEvent);
+
 /** An item of the log, parsed as the event it must be (every adapter reads through this): the types are then true. */
 export function eventOf(item: Record<string, unknown>): BlobEvent {
-  const parsed = BlobEvent.safeParse(item);
+  const parsed = StoredEvent.safeParse(item);
   if (!parsed.success) throw new UnreadableEventError(item.blob_id, item.version, parsed.error);
   return parsed.data;
 }

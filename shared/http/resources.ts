@@ -13,7 +13,15 @@ import {
   Timestamp,
   blobEventSchemas,
 } from '../blob/events.ts';
-import { InvocationStatus } from '../blob/state.ts';
+
+export const InvocationStatus = z.enum(['ACTION_REQUIRED', 'IN_PROGRESS', 'COMPLETED', 'FAILED', 'EXPIRED']).meta({
+  id: 'InvocationStatus',
+  description: [
+    '`ACTION_REQUIRED` until the image is uploaded, `IN_PROGRESS` while it is labeled,',
+    'then `COMPLETED` (with `labels`) or `FAILED` (with `failure`). `EXPIRED` when no',
+    'image arrived before the upload URL expired (plus a grace period).',
+  ].join('\n'),
+});
 
 export const CreateBlobRequest = z
   .strictObject({
@@ -180,6 +188,7 @@ export const openApiSchemas = [
 /** The request bodies among them: closed (an unknown field is refused); everything else is open. */
 export const openApiRequestSchemas = [CreateBlobRequest] as const;
 
+export type InvocationStatus = z.infer<typeof InvocationStatus>;
 export type BlobResource = z.infer<typeof Blob>;
 export type ProblemFieldError = z.infer<typeof ProblemFieldError>;
 export type ProblemDocument = z.infer<typeof Problem>;

@@ -39,12 +39,20 @@ function importedByProjectFiles(metafile: Metafile): Set<string> {
 
 describe('the root dependencies are what the functions import', () => {
   const imported = new Set<string>();
+  /** Every package in each function's bundle, its own imports' imports included. */
+  const bundled = new Map<string, Set<string>>();
 
   beforeAll(async () => {
     for (const fn of loadTestTemplate().functions) {
       const result = await build({ ...samEsbuildOptions(fn.buildProperties, projectRoot), metafile: true, write: false, sourcemap: false });
       for (const name of importedByProjectFiles(result.metafile)) imported.add(name);
+      bundled.set(fn.logicalId, new Set(Object.keys(result.metafile.inputs).flatMap((input) => packageOf(input) ?? [])));
     }
+  });
+
+  it('bundles no zod into any function: the functions parse with the generated validators (shared/lambda/parse.ts)', () => {
+    expect(bundled.size).toBeGreaterThan(0);
+    expect([...bundled].filter(([, packages]) => packages.has('zod')).map(([logicalId]) => logicalId)).toEqual([]);
   });
 
   it('declares every package a function imports in dependencies, where sam build installs it', () => {

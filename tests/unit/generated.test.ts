@@ -1,9 +1,12 @@
 // events/schemas/ and openapi.yaml's components.schemas are generated from the zod definitions
 // (shared/blob/events.ts, shared/http/resources.ts) and committed, because consumers read
-// them. A definition changed without `npm run generate` fails here, naming the file.
+// them; the input validators the functions run (shared/generated/inputs/, from
+// shared/lambda/inputs.ts) are generated on install and not committed. A definition changed
+// without `npm run generate` fails here, naming the file.
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_BEGIN, OPENAPI_END, renderEventSchemas, renderOpenApi } from '../../scripts/contract.ts';
+import { renderInputValidators } from '../../scripts/inputs.ts';
 import { z } from 'zod';
 import { BlobLabeled, blobEvent } from '../../shared/blob/events.ts';
 import { projectRoot } from '../support/template.ts';
@@ -24,6 +27,19 @@ describe('generated files are in step with their definitions', () => {
   it("openapi.yaml's components.schemas", () => {
     const current = readFileSync(`${projectRoot}openapi.yaml`, 'utf8');
     expect(current, `openapi.yaml is ${hint}`).toBe(renderOpenApi(current));
+  });
+
+  const inputValidators = renderInputValidators();
+
+  it.each([...inputValidators.keys()])('shared/generated/%s (what the functions parse their inputs with)', (file) => {
+    expect(readFileSync(`${projectRoot}shared/generated/${file}`, 'utf8'), `shared/generated/${file} is out of date: run \`npm run generate\``).toBe(
+      inputValidators.get(file),
+    );
+  });
+
+  it('shared/generated/inputs/ holds nothing that is not generated', () => {
+    const rendered = [...inputValidators.keys()].filter((file) => file.startsWith('inputs/')).map((file) => file.slice('inputs/'.length));
+    expect(readdirSync(`${projectRoot}shared/generated/inputs/`).sort()).toEqual(rendered.sort());
   });
 
   it('notices a changed definition (the check can fail)', () => {

@@ -1,13 +1,15 @@
-// The shapes Lambda hands a function (shared/lambda/parse.ts), on the samples of events/samples:
-// what the functions get on the happy path, and what each says about input that is not it.
+// The shapes Lambda hands a function (shared/lambda/parse.ts, with the generated validators), on
+// the samples of events/samples: what the functions get on the happy path, and what each says
+// about input that is not it.
 import type { DynamoDBRecord, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { BlobEvent } from '../../shared/blob/events.ts';
-import { dynamoDBItem, eventBridgeEvent, jsonString } from '../../shared/lambda/parse.ts';
+import { validate as blobEvent } from '../../shared/generated/inputs/blobEvent.js';
+import { dynamoDBItem, eventBridgeEvent, jsonString, ParseError, validated } from '../../shared/lambda/parse.ts';
 import { sample } from '../support/lambda.ts';
 
-describe('jsonString(eventBridgeEvent(BlobEvent)): a projection queue message', () => {
-  const QueuedBlobEvent = jsonString(eventBridgeEvent(BlobEvent));
+describe('jsonString(eventBridgeEvent(validated(blobEvent))): a projection queue message', () => {
+  const QueuedBlobEvent = jsonString(eventBridgeEvent(validated(blobEvent)));
   const bodies = sample<SQSEvent>('project-blob.sqs-batch.json').Records.map((record) => record.body);
 
   it('gives the blob event a rule queued', () => {
@@ -31,10 +33,42 @@ describe('jsonString(eventBridgeEvent(BlobEvent)): a projection queue message', 
     const wrongDetail = { ...envelope, detail: { type: 'BlobCreated' } };
     expect(QueuedBlobEvent.safeParse(JSON.stringify(wrongDetail)).success).toBe(false);
   });
+
+  it('says where and what, for each thing wrong, in its issues and its message', () => {
+    const envelope = JSON.parse(bodies[0]!) as { detail: Record<string, unknown> } & Record<string, unknown>;
+    const { occurred_at: _at, ...detail } = envelope.detail;
+    const badEnvelope = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, account: 7, time: 'yesterday' }));
+    expect(badEnvelope.error).toBeInstanceOf(ParseError);
+    expect(badEnvelope.error?.issues).toEqual([
+      { path: ['account'], message: 'must be string' },
+      { path: ['time'], message: 'must be: RFC 3339 date-time in UTC (Z)' },
+    ]);
+    const parsed = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, detail: { ...detail, tenant: 'acme', schema_version: 99, version: 0 } }));
+    expect(parsed.error?.issues).toEqual(
+      expect.arrayContaining([
+        { path: ['detail', 'occurred_at'], message: 'required' },
+        { path: ['detail'], message: 'unrecognized key "tenant"' },
+        { path: ['detail', 'version'], message: 'must be >= 2' },
+        expect.objectContaining({ path: ['detail', 'schema_version'] }),
+      ]),
+    );
+    expect(parsed.error?.message).toMatch(/detail\.occurred_at: required; .*detail: unrecognized key "tenant"/);
+    const unknownType = QueuedBlobEvent.safeParse(JSON.stringify({ ...envelope, detail: { ...envelope.detail, type: 'BlobPainted' } }));
+    expect(unknownType.error?.issues).toEqual([{ path: ['detail', 'type'], message: '"BlobPainted" is none of the types this input may be' }]);
+  });
+
+  it('says which field an older schema_version does not have', () => {
+    const labeled = bodies.map((body) => JSON.parse(body) as { detail: { type: string; data: Record<string, unknown> } }).find((e) => e.detail.type === 'BlobLabeled');
+    expect(labeled).toBeDefined();
+    const v1 = { ...labeled!, detail: { ...labeled!.detail, schema_version: 1, data: { ...labeled!.detail.data, callback_url: 'https://example.com/hook' } } };
+    expect(QueuedBlobEvent.safeParse(JSON.stringify(v1)).error?.issues).toEqual([
+      { path: ['detail', 'data', 'callback_url'], message: 'not allowed: a field this schema_version does not have' },
+    ]);
+  });
 });
 
-describe('dynamoDBItem(BlobEvent): a new item of the event log, from its stream', () => {
-  const StoredEvent = dynamoDBItem(BlobEvent);
+describe('dynamoDBItem(validated(blobEvent)): a new item of the event log, from its stream', () => {
+  const StoredEvent = dynamoDBItem(validated(blobEvent));
   // A pipe hands its enrichment the stream's records as an array.
   const images = sample<DynamoDBRecord[]>('publish-blob-events.stream-records.json')
     .map((record) => record.dynamodb?.NewImage)
