@@ -71,8 +71,13 @@ if (args.includes('--redrive')) {
   const to = option('--to');
   const destination = to ? await queueNamed(to) : undefined;
   const client = new SQSClient({ endpoint: endpoints.sqs, region, credentials });
-  await client.send(new StartMessageMoveTaskCommand({ SourceArn: source.arn, ...(destination && { DestinationArn: destination.arn }) }));
-  const { Results: [task] = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn: source.arn, MaxResults: 1 }));
+  // SQS's refusal (e.g. a source that is no dead-letter queue) is the user's to read, not a stack trace.
+  const refused = (error: unknown): never => {
+    console.error(error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    process.exit(1);
+  };
+  await client.send(new StartMessageMoveTaskCommand({ SourceArn: source.arn, ...(destination && { DestinationArn: destination.arn }) })).catch(refused);
+  const { Results: [task] = [] } = await client.send(new ListMessageMoveTasksCommand({ SourceArn: source.arn, MaxResults: 1 })).catch(refused);
   console.log(`${task?.Status ?? 'UNKNOWN'}: moved ${task?.ApproximateNumberOfMessagesMoved ?? 0} of ${task?.ApproximateNumberOfMessagesToMove ?? 0} message(s) from ${source.name} to ${destination?.name ?? 'the queues they came from'}`);
   if (task?.FailureReason) console.log(task.FailureReason);
   process.exit(task?.Status === 'COMPLETED' ? 0 : 1);

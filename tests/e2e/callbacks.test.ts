@@ -146,6 +146,14 @@ describe('callbacks', () => {
     expect(await deadLetters()).toMatch(/^\s+0 {2}image-labeling-SendCallbackFailuresQueue/m);
   }, 120_000);
 
+  it("says what SQS refused when asked to redrive a queue that is not a dead-letter queue, without a stack trace", async () => {
+    const refused = await deadLetters('--redrive', 'CallbackQueue').catch((error: { code: number; stderr: string }) => error);
+    expect(refused).toMatchObject({ code: 1 });
+    const { stderr } = refused as { stderr: string };
+    expect(stderr).toContain('InvalidParameterValue: Source queue must be configured as a Dead Letter Queue.');
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('does not retry a receiver that refuses for good (a 4xx)', async () => {
     scripted.set('/hooks/gone', [410, 410, 410]);
     const blob = await labelWithCallback('/hooks/gone', horse);
