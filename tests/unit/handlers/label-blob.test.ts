@@ -11,6 +11,7 @@ import { BlobEvent, type BlobUploaded } from '../../../shared/blob/events.ts';
 import { InMemoryEventStore } from '../../../shared/event-store/in-memory-event-store.ts';
 import { blobLabeled } from '../../support/blob-events.ts';
 import { lambdaContext, sample, sqsBatch } from '../../support/lambda.ts';
+import { startFakeSqs, type FakeSqs } from '../../support/fake-sqs.ts';
 import { startReceiver, type Answer, type ReceivedRequest, type Receiver } from '../../support/receiver.ts';
 
 const memory = vi.hoisted(() => ({ store: undefined as unknown as InMemoryEventStore }));
@@ -55,28 +56,17 @@ const rekognitionError = (type: string, message: string): Answer => ({
   body: JSON.stringify({ __type: type, Message: message }),
 });
 
-/** The labeling queue: its backlog (GetQueueAttributes) and the delays it is asked for (ChangeMessageVisibility). */
-let backlog = { waiting: 0, notVisible: 0 };
-function sqsAnswer(request: ReceivedRequest): Answer {
-  const json = { 'content-type': 'application/x-amz-json-1.0' };
-  if (request.headers['x-amz-target'] === 'AmazonSQS.GetQueueAttributes') {
-    const Attributes = { ApproximateNumberOfMessages: String(backlog.waiting), ApproximateNumberOfMessagesNotVisible: String(backlog.notVisible), ApproximateNumberOfMessagesDelayed: '0' };
-    return { status: 200, headers: json, body: JSON.stringify({ Attributes }) };
-  }
-  return { status: 200, headers: json, body: '{}' };
-}
-const sqsCalls = () => sqs.requests.map((request) => ({ operation: String(request.headers['x-amz-target']), ...(JSON.parse(request.body) as Record<string, unknown>) }));
-
 let s3: Receiver;
 let rekognition: Receiver;
-let sqs: Receiver;
+/** The labeling queue: its backlog (GetQueueAttributes) and the delays it is asked for (ChangeMessageVisibility). */
+let sqs: FakeSqs;
 const label = (occurredAt?: Date) => handler(sqsBatch([queuedUpload(horse.length, occurredAt)], { queue: 'LabelingQueue' }), context) as Promise<SQSBatchResponse>;
 const types = async () => (await memory.store.read(created.blob_id)).map((event) => event.type);
 
 beforeAll(async () => {
   s3 = await startReceiver(s3Answer);
   rekognition = await startReceiver(() => rekognitionAnswer);
-  sqs = await startReceiver(sqsAnswer);
+  sqs = await startFakeSqs();
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SQS: sqs.url,
     REKOGNITION_TPS: '2',
@@ -192,13 +182,13 @@ describe('LabelBlobFunction', () => {
 
   it('puts a throttled image back for a delay paced by the queue\'s backlog at the quota, not yet failed', async () => {
     rekognitionAnswer = rekognitionError('ThrottlingException', 'Rate exceeded');
-    backlog = { waiting: 30, notVisible: 10 }; // 40 images at 2 a second: 20 s to drain
+    sqs.backlog = { waiting: 30, notVisible: 10 }; // 40 images at 2 a second: 20 s to drain
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     // Uploaded just now: the labeling timeout leaves time for another attempt. The batch (of
     // one) fails as a whole, so the message comes back after the delay it was given.
     await expect(label(new Date())).rejects.toThrow('All records failed processing');
     expect(await types()).toEqual(['BlobCreated', 'BlobUploaded']);
-    expect(sqsCalls()).toEqual([
+    expect(sqs.calls()).toEqual([
       expect.objectContaining({ operation: 'AmazonSQS.GetQueueAttributes', QueueUrl: process.env.LABELING_QUEUE_URL }),
       // Half of 20 s; a plain first backoff would have been half of 1 s.
       expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-1', VisibilityTimeout: 10 }),
@@ -209,6 +199,6 @@ describe('LabelBlobFunction', () => {
     rekognitionAnswer = { status: 500, headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': 'InternalServerError' }, body: '{"__type":"InternalServerError"}' };
     vi.spyOn(Math, 'random').mockReturnValue(0.5);
     await expect(label(new Date())).rejects.toThrow('All records failed processing');
-    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', VisibilityTimeout: 1 })]);
+    expect(sqs.calls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', VisibilityTimeout: 1 })]);
   });
 });

@@ -4,7 +4,6 @@
 // deployment's CallbackAllowedHosts would; SQS is a receiver on 127.0.0.1 that answers the two
 // calls the sender makes (ChangeMessageVisibility, SendMessage) as SQS does, through the real
 // SDK client.
-import { createHash } from 'node:crypto';
 import type { EventBridgeEvent, SQSBatchResponse } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -12,7 +11,8 @@ import { handler } from '../../../functions/send-callback.ts';
 import { BlobEvent } from '../../../shared/blob/events.ts';
 import { InMemoryEventStore } from '../../../shared/event-store/in-memory-event-store.ts';
 import { lambdaContext, sample, sqsBatch } from '../../support/lambda.ts';
-import { startReceiver, type ReceivedRequest, type Receiver } from '../../support/receiver.ts';
+import { startFakeSqs, type FakeSqs } from '../../support/fake-sqs.ts';
+import { startReceiver, type Receiver } from '../../support/receiver.ts';
 
 const memory = vi.hoisted(() => ({ store: undefined as unknown as InMemoryEventStore }));
 vi.mock(import('../../../shared/event-store/index.ts'), async (original) => ({ ...(await original()), eventStore: () => memory.store }));
@@ -24,25 +24,8 @@ const DEAD_LETTER_QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/000000000000/
 type Delivered = EventBridgeEvent<'BlobLabeled', BlobEvent>;
 
 let receiver: Receiver;
-let sqs: Receiver;
+let sqs: FakeSqs;
 let callbackUrl: string;
-
-/** What SQS answers: an empty success to ChangeMessageVisibility, a message id to SendMessage. */
-function sqsAnswer(request: ReceivedRequest) {
-  const input = JSON.parse(request.body) as { MessageBody?: string };
-  const body = input.MessageBody === undefined ? {} : { MessageId: 'dead-letter-1', MD5OfMessageBody: createHash('md5').update(input.MessageBody).digest('hex') };
-  return { status: 200, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: JSON.stringify(body) };
-}
-interface SqsCall {
-  operation: string;
-  QueueUrl: string;
-  ReceiptHandle?: string;
-  VisibilityTimeout?: number;
-  MessageBody?: string;
-  MessageAttributes?: Record<string, { DataType: string; StringValue: string }>;
-}
-const sqsCalls = (): SqsCall[] =>
-  sqs.requests.map((request) => ({ operation: String(request.headers['x-amz-target']), ...(JSON.parse(request.body) as Omit<SqsCall, 'operation'>) }));
 
 /**
  * The samples' story (created, uploaded, labeled), with the callback_url at our receiver and
@@ -64,7 +47,7 @@ const send = (bodies: unknown[], receiveCount = 1, sentAt?: Date) =>
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  sqs = await startReceiver(sqsAnswer);
+  sqs = await startFakeSqs();
   callbackUrl = `${receiver.url}/hooks/labels`;
   Object.assign(process.env, {
     EVENTS_TABLE: 'events',
@@ -125,7 +108,7 @@ describe('SendCallbackFunction', () => {
     memory.store = new InMemoryEventStore(log);
     receiver.answers.push(503);
     expect((await send([delivered])).batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }]);
-    const [visibility] = sqsCalls();
+    const [visibility] = sqs.calls();
     expect(visibility).toMatchObject({ operation: 'AmazonSQS.ChangeMessageVisibility', QueueUrl: QUEUE_URL, ReceiptHandle: 'receipt-1' });
     expect(visibility!.VisibilityTimeout).toBeGreaterThanOrEqual(15);
     expect(visibility!.VisibilityTimeout).toBeLessThanOrEqual(30);
@@ -148,7 +131,7 @@ describe('SendCallbackFunction', () => {
     } finally {
       await slow.close();
     }
-    const [fifth, asked] = sqsCalls();
+    const [fifth, asked] = sqs.calls();
     expect(fifth!.VisibilityTimeout).toBeGreaterThanOrEqual(240);
     expect(fifth!.VisibilityTimeout).toBeLessThanOrEqual(480);
     expect(asked!.VisibilityTimeout).toBe(600);
@@ -160,7 +143,7 @@ describe('SendCallbackFunction', () => {
     receiver.answers.push(503);
     expect((await send([delivered], 21)).batchItemFailures).toEqual([]); // deleted from the queue: it is in the other one
     expect(receiver.requests).toHaveLength(1);
-    const [kept] = sqsCalls();
+    const [kept] = sqs.calls();
     expect(kept).toMatchObject({
       operation: 'AmazonSQS.SendMessage',
       QueueUrl: DEAD_LETTER_QUEUE_URL,
@@ -182,7 +165,7 @@ describe('SendCallbackFunction', () => {
     receiver.answers.push(503);
     expect((await send([delivered], 1, new Date(Date.now() - 5_000))).batchItemFailures).toEqual([{ itemIdentifier: 'message-1' }]);
     // Put back for its next attempt, not kept in the dead-letter queue after one try.
-    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-1' })]);
+    expect(sqs.calls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-1' })]);
   });
 
   it('takes the retry window from CallbackRetryWindowSeconds', async () => {
@@ -191,7 +174,7 @@ describe('SendCallbackFunction', () => {
     memory.store = new InMemoryEventStore(log);
     receiver.answers.push(503);
     await send([delivered]);
-    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.SendMessage', QueueUrl: DEAD_LETTER_QUEUE_URL })]);
+    expect(sqs.calls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.SendMessage', QueueUrl: DEAD_LETTER_QUEUE_URL })]);
   });
 
   it('fails only the callbacks of a batch that failed', async () => {
@@ -207,7 +190,7 @@ describe('SendCallbackFunction', () => {
     } finally {
       await flaky.close();
     }
-    expect(sqsCalls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-2' })]);
+    expect(sqs.calls()).toEqual([expect.objectContaining({ operation: 'AmazonSQS.ChangeMessageVisibility', ReceiptHandle: 'receipt-2' })]);
   });
 
   it('gives up on a receiver that refuses for good (a 4xx): nothing is left to redeliver', async () => {
@@ -244,7 +227,7 @@ describe('SendCallbackFunction', () => {
 
   it('keeps a message that is not a blob event in the dead-letter queue rather than retry it', async () => {
     expect((await send(['not json', { detail: {} }])).batchItemFailures).toEqual([]);
-    const calls = sqsCalls();
+    const calls = sqs.calls();
     expect(calls).toHaveLength(2);
     expect(calls).toEqual(
       expect.arrayContaining([
