@@ -4,8 +4,8 @@
 // A receiver that cannot take it now (5xx, 408, 429, no answer) gets it again later: the
 // message goes back to the queue with a growing delay, with the same webhook-id, until the
 // retry window (a day from the blob's end, or from its redrive) is used up; then it is kept in
-// the dead-letter queue. A receiver that refuses for good, or an address the policy refuses, is logged and
-// left alone.
+// the dead-letter queue. A receiver that refuses for good, or an address the policy refuses, is
+// logged and left alone.
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';

@@ -121,7 +121,7 @@ export function callbackQueues(): { queueUrl: string; deadLetterQueueUrl: string
   return { queueUrl: required('CALLBACK_QUEUE_URL'), deadLetterQueueUrl: required('CALLBACK_DEAD_LETTER_QUEUE_URL') };
 }
 
-/** How long a callback is retried (from the blob's end), and the first delay, which then doubles. */
+/** How long a callback is retried (from the blob's end, or its redrive), and the first delay, which then doubles. */
 export function callbackRetry(): { windowSeconds: number; firstDelaySeconds: number } {
   return {
     windowSeconds: integer('CALLBACK_RETRY_WINDOW_SECONDS', 86_400, 0, 7 * 24 * 3600),

@@ -4,10 +4,6 @@ import { ANONYMOUS_OWNER } from './owner.ts';
 import type { BlobCreatedData, BlobEvent, BlobFailedData, LabelingResult, LabelingSettings } from './events.ts';
 import type { InvocationStatus } from '../http/resources.ts';
 
-export type { InvocationStatus };
-
-export { ANONYMOUS_OWNER };
-
 /** The state of a blob; once it is labeled, what labeling produced too (BlobLabeled's data). */
 export interface BlobState extends Partial<LabelingResult> {
   blob_id: string;

@@ -3,10 +3,11 @@
 // notification once it is back, as Stripe, GitHub's redeliveries or Svix would deliver it: the
 // delay starts at `firstDelaySeconds` (30 s by default), doubles with each receive, and stops
 // growing at 4 hours, until the retry window (a day by default, counted from the blob's end,
-// or from a redrive: SQS sends a redriven message anew) is used up. Each delay is drawn between half its ceiling and the ceiling ("equal jitter"):
-// callbacks to one receiver that failed together do not come back together, and, unlike the
-// labeler's full jitter, no delay is short, so a day takes a known number of receives (14 to
-// 20 with the defaults) and the queue's maxReceiveCount stays a safety net for crashes.
+// or from a redrive: SQS sends a redriven message anew) is used up. Each delay is drawn between
+// half its ceiling and the ceiling ("equal jitter"): callbacks to one receiver that failed
+// together do not come back together, and, unlike the labeler's full jitter, no delay is short,
+// so a day takes a known number of receives (14 to 20 with the defaults) and the queue's
+// maxReceiveCount stays a safety net for crashes.
 
 export const MAX_DELAY_SECONDS = 4 * 3600;
 

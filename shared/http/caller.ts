@@ -9,8 +9,6 @@ import { authMode } from '../config.ts';
 import { ANONYMOUS_OWNER } from '../blob/owner.ts';
 import { HttpProblem } from './problem.ts';
 
-export { ANONYMOUS_OWNER };
-
 export interface Caller {
   owner: string;
 }

@@ -10,7 +10,8 @@
 // The expiry sweep alone reads across owners, through the sparse `Unfinished` index.
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import type { BlobState, InvocationStatus } from '../blob/state.ts';
+import type { BlobState } from '../blob/state.ts';
+import type { InvocationStatus } from '../http/resources.ts';
 import { batchGetAll, batchWriteAll } from '../aws/dynamodb-batch.ts';
 import { toBlobResource, type BlobResource } from '../blob/representation.ts';
 

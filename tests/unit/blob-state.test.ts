@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decideCreate, decideExpire, decideLabelingResult, decideLabelingTimeout, decideUpload } from '../../shared/blob/decisions.ts';
 import { BlobEvent as BlobEventSchema, currentSchemaVersions, type BlobEvent } from '../../shared/blob/events.ts';
-import { ANONYMOUS_OWNER, evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
+import { ANONYMOUS_OWNER } from '../../shared/blob/owner.ts';
+import { evolve, foldBlob, type BlobState } from '../../shared/blob/state.ts';
 
 const blobId = '01JD8Y7N3Q4W5E6R7T8Y9V0K1P';
 const t = (second: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, second));

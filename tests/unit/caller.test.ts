@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ANONYMOUS_OWNER, callerOf } from '../../shared/http/caller.ts';
+import { ANONYMOUS_OWNER } from '../../shared/blob/owner.ts';
+import { callerOf } from '../../shared/http/caller.ts';
 import { HttpProblem } from '../../shared/http/problem.ts';
 
 function eventWith(authorizer?: unknown): Pick<APIGatewayProxyEventV2, 'requestContext'> {
